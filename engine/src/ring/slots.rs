@@ -1,0 +1,116 @@
+//! Slot storage: preallocated cache-line-aligned words indexed by a power-of-two mask.
+//!
+//! A slot is `1 + size_of::<T>() / 8` `AtomicU64` words: a stamp, then the payload. Every
+//! access is atomic, so a producer overwriting a slot that a lapped consumer is reading is a
+//! detected tear (seqlock), never a data race.
+//!
+//! ```text
+//! line 0             line 1                 (a 64-byte T: 9 words, 2 lines per slot)
+//! [stamp|w0..w6]     [w7|unused ..........]
+//! stamp = seq + 1          published
+//!       = (seq + 1) | W    being written (W = bit 63)
+//!       = 0                never written
+//! ```
+
+use std::marker::PhantomData;
+use std::sync::atomic::{fence, AtomicU64, Ordering};
+
+/// Largest payload a ring carries, in 8-byte words (stamp excluded).
+pub(crate) const MAX_WORDS: usize = 15;
+
+/// Set in a stamp while its slot is being written.
+const WRITING: u64 = 1 << 63;
+
+#[repr(align(64))]
+struct Line([AtomicU64; 8]);
+
+/// What a read of slot `seq` found.
+pub(crate) enum Read<T> {
+    /// The value published at `seq`.
+    Value(T),
+    /// `seq` has not been published yet.
+    Empty,
+    /// `seq` was overwritten by a later sequence: the reader was lapped.
+    Lapped,
+}
+
+pub(crate) struct Slots<T> {
+    lines: Box<[Line]>,
+    lines_per_slot: usize,
+    mask: u64,
+    _payload: PhantomData<fn() -> T>,
+}
+
+impl<T: bytemuck::NoUninit> Slots<T> {
+    const WORDS: usize = {
+        assert!(std::mem::size_of::<T>() % 8 == 0, "ring payload size must be a multiple of 8");
+        assert!(std::mem::size_of::<T>() > 0, "ring payload must not be zero-sized");
+        assert!(std::mem::size_of::<T>() / 8 <= MAX_WORDS, "ring payload is over 120 bytes");
+        std::mem::size_of::<T>() / 8
+    };
+
+    /// `capacity` slots; `capacity` is a power of two (checked by the builder).
+    pub(crate) fn new(capacity: usize) -> Slots<T> {
+        let lines_per_slot = (1 + Self::WORDS).div_ceil(8);
+        let lines = (0..capacity * lines_per_slot)
+            .map(|_| Line(std::array::from_fn(|_| AtomicU64::new(0))))
+            .collect();
+        Slots { lines, lines_per_slot, mask: capacity as u64 - 1, _payload: PhantomData }
+    }
+
+    #[inline(always)]
+    fn word(&self, seq: u64, k: usize) -> &AtomicU64 {
+        let base = (seq & self.mask) as usize * self.lines_per_slot;
+        &self.lines[base + k / 8].0[k % 8]
+    }
+
+    /// Writes `value` as sequence `seq`. Single producer only.
+    ///
+    /// Ordering: the `WRITING` stamp is stored before the payload (release fence), and the final
+    /// stamp with `Release`, so a reader that acquires the final stamp sees the whole payload
+    /// and a reader that saw any new payload word sees a changed stamp on its re-check.
+    #[inline(always)]
+    pub(crate) fn write(&self, seq: u64, value: &T) {
+        let stamp = self.word(seq, 0);
+        stamp.store((seq + 1) | WRITING, Ordering::Relaxed);
+        fence(Ordering::Release);
+        let bytes = bytemuck::bytes_of(value);
+        for (i, chunk) in bytes.chunks_exact(8).enumerate() {
+            let w = u64::from_ne_bytes([
+                chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+            ]);
+            self.word(seq, 1 + i).store(w, Ordering::Relaxed);
+        }
+        stamp.store(seq + 1, Ordering::Release);
+    }
+
+    /// Reads sequence `seq` (seqlock read: retried if torn by a concurrent overwrite).
+    #[inline(always)]
+    pub(crate) fn read(&self, seq: u64) -> Read<T> {
+        let stamp = self.word(seq, 0);
+        let want = seq + 1;
+        loop {
+            let s1 = stamp.load(Ordering::Acquire);
+            if s1 != want {
+                let published = s1 & !WRITING;
+                return if published > want { Read::Lapped } else { Read::Empty };
+            }
+            let mut buf = [0u64; MAX_WORDS];
+            for (i, w) in buf.iter_mut().enumerate().take(Self::WORDS) {
+                *w = self.word(seq, 1 + i).load(Ordering::Relaxed);
+            }
+            fence(Ordering::Acquire);
+            if stamp.load(Ordering::Relaxed) == s1 {
+                // SAFETY: the stamp was `seq + 1` before and after the payload words were read,
+                // and a writer changes the stamp (to `WRITING`) before touching any word, so the
+                // words are exactly the bytes `write` took from a valid `T` by
+                // `bytemuck::bytes_of` (`T: NoUninit`: no padding, every byte initialised).
+                // `buf` holds at least `size_of::<T>()` bytes (WORDS <= MAX_WORDS, asserted at
+                // compile time) and `read_unaligned` needs no alignment.
+                return Read::Value(unsafe { std::ptr::read_unaligned(buf.as_ptr().cast::<T>()) });
+            }
+            // Torn by an overwrite: the next pass sees the new stamp and reports a lap.
+            std::hint::spin_loop();
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Telemetry: counters and latency histograms written by hot threads without locks or
+//! allocation, and snapshots any other thread (the sidecar) can take at any time.
+
+mod counter;
+mod histogram;
+mod stage;
+
+pub use counter::Counter;
+pub use histogram::{LatencyHistogram, Percentiles};
+pub use stage::{StageSnapshot, StageTelemetry, Telemetry, TelemetrySnapshot};

@@ -1,0 +1,75 @@
+//! Execution reports: what venues say happened to our orders.
+
+use super::instrument::InstrumentId;
+use super::order::{ClientOrderId, Side, StrategyId};
+use super::px::{Px, Qty};
+use super::time::Nanos;
+
+/// What an execution report reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit)]
+#[repr(u8)]
+pub enum ExecKind {
+    /// The venue accepted the order.
+    New = 1,
+    /// Part of the order filled.
+    PartialFill = 2,
+    /// The order filled completely.
+    Fill = 3,
+    /// The order was cancelled.
+    Cancelled = 4,
+    /// The order was replaced.
+    Replaced = 5,
+    /// The venue rejected the order.
+    Rejected = 6,
+    /// The order expired (IOC remainder, end of day).
+    Expired = 7,
+    /// A cancel or replace was refused.
+    CancelRejected = 8,
+}
+
+impl ExecKind {
+    /// Whether this report carries a fill.
+    #[inline]
+    pub const fn is_fill(self) -> bool {
+        matches!(self, ExecKind::PartialFill | ExecKind::Fill)
+    }
+
+    /// Whether the order is finished after this report.
+    #[inline]
+    pub const fn is_terminal(self) -> bool {
+        matches!(self, ExecKind::Fill | ExecKind::Cancelled | ExecKind::Rejected | ExecKind::Expired)
+    }
+}
+
+/// A venue's report on one of our orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit)]
+#[repr(C)]
+pub struct ExecReport {
+    /// Venue (or gateway) time of the event.
+    pub ts: Nanos,
+    /// Our id of the order.
+    pub client_id: ClientOrderId,
+    /// The venue's id of the order (zero before it has one).
+    pub venue_order_id: u64,
+    /// Price of this fill.
+    pub last_px: Px,
+    /// Size of this fill.
+    pub last_qty: Qty,
+    /// Filled so far.
+    pub cum_qty: Qty,
+    /// Still open.
+    pub leaves_qty: Qty,
+    /// Fee of this fill in quote currency, raw at `price_scale + qty_scale` decimal places
+    /// (the notional's scale); negative for a rebate.
+    pub fee: i64,
+    /// Instrument.
+    pub instrument: InstrumentId,
+    /// Strategy that owns the order.
+    pub strategy: StrategyId,
+    /// What happened.
+    pub kind: ExecKind,
+    /// Side of the order.
+    pub side: Side,
+}
+
+const _: () = assert!(std::mem::size_of::<ExecReport>() == 72);
