@@ -21,3 +21,8 @@
 pub mod ring;
 pub mod telemetry;
 pub mod types;
+pub mod risk;
+pub mod stage;
+pub mod record;
+pub mod config;
+pub mod runtime;

@@ -189,6 +189,19 @@ impl<T: bytemuck::NoUninit + Send> Producer<T> {
         }
     }
 
+    /// Free slots for a `block` ring (refreshing the cached consumer minimum when needed);
+    /// `u64::MAX` for lossy rings, which never refuse a push.
+    #[inline]
+    pub fn room(&mut self) -> u64 {
+        if self.shared.policy != FullPolicy::Block {
+            return u64::MAX;
+        }
+        if !self.has_room() {
+            return 0;
+        }
+        self.limit - self.next
+    }
+
     /// Values published so far.
     pub fn published(&self) -> u64 {
         self.next

@@ -6,8 +6,7 @@
 use std::time::Duration;
 
 /// How a thread waits for work, chosen per thread in the layout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitStrategy {
     /// Spin on the CPU with `spin_loop` hints: lowest latency, burns the core. Only for
     /// threads pinned to an isolated core.
@@ -15,27 +14,21 @@ pub enum WaitStrategy {
     /// Spin `spins` times, then yield to the scheduler on every further idle poll.
     SpinYield {
         /// Idle polls to spin before yielding.
-        #[serde(default = "default_spins")]
         spins: u32,
     },
     /// Spin, yield, then park for `park_us` microseconds at a time. Lowest CPU use.
     Park {
         /// Idle polls to spin before yielding.
-        #[serde(default = "default_spins")]
         spins: u32,
-        /// Park duration once yielding has not found work (default 50 µs).
-        #[serde(default = "default_park_us")]
+        /// Park duration once yielding has not found work.
         park_us: u32,
     },
 }
 
-fn default_spins() -> u32 {
-    1_000
-}
-
-fn default_park_us() -> u32 {
-    50
-}
+/// Idle polls a spinning strategy spins before yielding, by default.
+pub const DEFAULT_SPINS: u32 = 1_000;
+/// Park duration of the parking strategy, by default (microseconds).
+pub const DEFAULT_PARK_US: u32 = 50;
 
 /// Yields after this many idle polls beyond `spins` before a parking waiter parks.
 const YIELDS_BEFORE_PARK: u32 = 64;
@@ -43,7 +36,26 @@ const YIELDS_BEFORE_PARK: u32 = 64;
 impl WaitStrategy {
     /// Spin-then-yield with the default spin count: the strategy tests use on 2 cores.
     pub const fn spin_yield() -> WaitStrategy {
-        WaitStrategy::SpinYield { spins: 1_000 }
+        WaitStrategy::SpinYield { spins: DEFAULT_SPINS }
+    }
+
+    /// Parses a config name: `busy-spin`, `spin-yield` or `park` (default parameters).
+    pub fn from_name(name: &str) -> Option<WaitStrategy> {
+        Some(match name {
+            "busy-spin" => WaitStrategy::BusySpin,
+            "spin-yield" => WaitStrategy::spin_yield(),
+            "park" => WaitStrategy::Park { spins: DEFAULT_SPINS, park_us: DEFAULT_PARK_US },
+            _ => return None,
+        })
+    }
+
+    /// The config name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            WaitStrategy::BusySpin => "busy-spin",
+            WaitStrategy::SpinYield { .. } => "spin-yield",
+            WaitStrategy::Park { .. } => "park",
+        }
     }
 
     /// A fresh waiter following this strategy.

@@ -40,3 +40,22 @@ impl Counter {
         self.0.load(Ordering::Relaxed)
     }
 }
+
+/// A counter any thread may increment (a locked add): for cold paths only, such as events
+/// lost during a failed shutdown, where several threads may count.
+#[derive(Debug, Default)]
+pub struct SharedCounter(AtomicU64);
+
+impl SharedCounter {
+    /// Adds one, from any thread.
+    #[inline]
+    pub fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Current value.
+    #[inline]
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}

@@ -5,6 +5,6 @@ mod counter;
 mod histogram;
 mod stage;
 
-pub use counter::Counter;
+pub use counter::{Counter, SharedCounter};
 pub use histogram::{LatencyHistogram, Percentiles};
 pub use stage::{StageSnapshot, StageTelemetry, Telemetry, TelemetrySnapshot};

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Counter, LatencyHistogram, Percentiles};
+use super::{Counter, LatencyHistogram, Percentiles, SharedCounter};
 use crate::ring::{RingHandle, RingSnapshot};
 
 /// Counters and a latency histogram of one stage, written only by the thread running it.
@@ -69,7 +69,15 @@ pub struct Telemetry {
     stages: Vec<Arc<StageTelemetry>>,
     rings: Vec<RingHandle>,
     /// Tick receive stamp to the order being handed to the gateway, in nanoseconds.
+    /// Written by the thread that runs the gateway.
     pub tick_to_order: LatencyHistogram,
+    /// Fills seen by the strategy stage. Written by the strategy thread.
+    pub fills: Counter,
+    /// Execution reports seen by the strategy stage. Written by the strategy thread.
+    pub exec_reports: Counter,
+    /// Events lost because the thread that should take them had stopped (shutdown after a
+    /// failure) — zero in a clean run. Any thread may count.
+    pub lost: SharedCounter,
 }
 
 impl std::fmt::Debug for dyn crate::ring::RingProbe {
@@ -107,6 +115,9 @@ impl Telemetry {
             stages: self.stages.iter().map(|s| s.snapshot()).collect(),
             rings: self.rings.iter().map(|r| r.snapshot()).collect(),
             tick_to_order: Percentiles::of(&self.tick_to_order.to_hdr()),
+            fills: self.fills.get(),
+            exec_reports: self.exec_reports.get(),
+            lost: self.lost.get(),
         }
     }
 }
@@ -120,6 +131,12 @@ pub struct TelemetrySnapshot {
     pub rings: Vec<RingSnapshot>,
     /// Tick-to-order latency.
     pub tick_to_order: Percentiles,
+    /// Fills.
+    pub fills: u64,
+    /// Execution reports.
+    pub exec_reports: u64,
+    /// Events lost to a stopped thread.
+    pub lost: u64,
 }
 
 impl TelemetrySnapshot {

@@ -6,7 +6,7 @@ use super::px::{Px, Qty};
 use super::time::Nanos;
 
 /// What an execution report reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[repr(u8)]
 pub enum ExecKind {
     /// The venue accepted the order.
@@ -42,7 +42,7 @@ impl ExecKind {
 }
 
 /// A venue's report on one of our orders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[repr(C)]
 pub struct ExecReport {
     /// Venue (or gateway) time of the event.

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use super::px::{FixedError, Px, Qty, Scale};
 
 /// Dense index of an instrument in the [`InstrumentRegistry`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::NoUninit, bytemuck::AnyBitPattern)]
 #[repr(transparent)]
 pub struct InstrumentId(pub u32);
 

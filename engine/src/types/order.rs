@@ -5,7 +5,7 @@ use super::px::{Px, Qty};
 use super::time::Nanos;
 
 /// Buy or sell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[repr(u8)]
 pub enum Side {
     /// Buy.
@@ -35,7 +35,7 @@ impl Side {
 }
 
 /// Limit or market.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[repr(u8)]
 pub enum OrdType {
     /// Limit order at `price`.
@@ -45,7 +45,7 @@ pub enum OrdType {
 }
 
 /// Time in force.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[repr(u8)]
 pub enum TimeInForce {
     /// Good till cancelled.
@@ -59,7 +59,7 @@ pub enum TimeInForce {
 }
 
 /// What an intent asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[repr(u8)]
 pub enum Action {
     /// A new order.
@@ -71,17 +71,17 @@ pub enum Action {
 }
 
 /// Client order id: unique across restarts (see [`ClientOrderIdGen`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::NoUninit, bytemuck::AnyBitPattern)]
 #[repr(transparent)]
 pub struct ClientOrderId(pub u64);
 
 /// Dense index of a configured strategy.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::NoUninit, bytemuck::AnyBitPattern)]
 #[repr(transparent)]
 pub struct StrategyId(pub u16);
 
 /// A strategy's request: new, cancel or replace. Not yet approved by risk.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[repr(C)]
 pub struct OrderIntent {
     /// When the strategy decided.
@@ -115,7 +115,7 @@ pub struct OrderIntent {
 const _: () = assert!(std::mem::size_of::<OrderIntent>() == 64);
 
 /// An order as risk approved it, on its way to a venue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[repr(C)]
 pub struct Order {
     /// The approved intent, unchanged.

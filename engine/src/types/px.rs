@@ -51,7 +51,7 @@ pub enum FixedError {
 macro_rules! fixed_point {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::NoUninit)]
+        #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::NoUninit, bytemuck::AnyBitPattern)]
         #[repr(transparent)]
         pub struct $name(i64);
 

@@ -5,7 +5,7 @@ use super::px::{Px, Qty};
 use super::time::Nanos;
 
 /// What a [`Tick`] reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[repr(u8)]
 pub enum TickKind {
     /// A new top of book: best bid and ask with sizes.
@@ -15,7 +15,7 @@ pub enum TickKind {
 }
 
 /// The side that took liquidity in a trade, when the venue says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[repr(u8)]
 pub enum Aggressor {
     /// Not a trade, or not reported.
@@ -27,7 +27,7 @@ pub enum Aggressor {
 }
 
 /// Bit flags a feed sets on a tick; strategies and risk read them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::AnyBitPattern)]
 #[repr(transparent)]
 pub struct TickFlags(pub u16);
 
@@ -84,7 +84,7 @@ pub struct Level {
 /// each carrying the other's fields: full-width exchange and receive times and the venue
 /// sequence matter more on a ring than a stale copy of the other stream (see
 /// `ARCHITECTURE.md`). Strategies that want both keep the last of each per instrument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[repr(C)]
 pub struct Tick {
     exch_ns: Nanos,

@@ -1,0 +1,173 @@
+//! Records: what hot threads hand the journal, one fixed-size slot per event.
+//!
+//! Each hot thread publishes a [`Record`] per event it handles on its record ring; the journal
+//! thread is that ring's consumer. A record is the event's own bytes behind an 8-byte header,
+//! so recording is the ring hand-off itself and nothing else.
+
+use crate::risk::RiskReject;
+use crate::types::{ExecReport, Nanos, Order, OrderIntent, Tick};
+
+/// Largest event payload, bytes.
+pub const MAX_RECORD_PAYLOAD: usize = 80;
+
+/// What a record holds. The numbers are the journal's record types: never reuse one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+#[repr(u16)]
+pub enum RecordKind {
+    /// A [`Tick`] the strategy stage received.
+    Tick = 1,
+    /// An [`OrderIntent`] a strategy emitted.
+    Intent = 2,
+    /// An [`Order`] risk approved (the decision "approved").
+    Approved = 3,
+    /// A [`RiskReject`] (the decision "rejected", with its reason).
+    Rejected = 4,
+    /// An [`ExecReport`] from a venue.
+    Exec = 5,
+}
+
+impl RecordKind {
+    /// Stable lower-case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Tick => "tick",
+            RecordKind::Intent => "intent",
+            RecordKind::Approved => "approved",
+            RecordKind::Rejected => "rejected",
+            RecordKind::Exec => "exec",
+        }
+    }
+
+    /// From the journal's record type number.
+    pub const fn from_u16(v: u16) -> Option<RecordKind> {
+        Some(match v {
+            1 => RecordKind::Tick,
+            2 => RecordKind::Intent,
+            3 => RecordKind::Approved,
+            4 => RecordKind::Rejected,
+            5 => RecordKind::Exec,
+            _ => return None,
+        })
+    }
+}
+
+/// One event on its way to the journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit)]
+#[repr(C)]
+pub struct Record {
+    /// When the event was handled.
+    pub ts: Nanos,
+    /// What it is.
+    pub kind: RecordKind,
+    /// Payload bytes used.
+    pub len: u16,
+    /// Reserved, zero.
+    pub reserved: u32,
+    payload: [u64; MAX_RECORD_PAYLOAD / 8],
+}
+
+const _: () = assert!(std::mem::size_of::<Record>() == 96);
+
+/// A decoded record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordBody {
+    /// A tick.
+    Tick(Tick),
+    /// An intent.
+    Intent(OrderIntent),
+    /// An approved order.
+    Approved(Order),
+    /// A rejected intent.
+    Rejected(RiskReject),
+    /// An execution report.
+    Exec(ExecReport),
+}
+
+impl Record {
+    #[inline(always)]
+    fn of<T: bytemuck::NoUninit>(kind: RecordKind, ts: Nanos, value: &T) -> Record {
+        const { assert!(std::mem::size_of::<T>() <= MAX_RECORD_PAYLOAD) };
+        let mut payload = [0u64; MAX_RECORD_PAYLOAD / 8];
+        let bytes = bytemuck::bytes_of(value);
+        bytemuck::cast_slice_mut::<u64, u8>(&mut payload)[..bytes.len()].copy_from_slice(bytes);
+        Record { ts, kind, len: bytes.len() as u16, reserved: 0, payload }
+    }
+
+    /// A tick record.
+    #[inline]
+    pub fn tick(ts: Nanos, t: &Tick) -> Record {
+        Record::of(RecordKind::Tick, ts, t)
+    }
+    /// An intent record.
+    #[inline]
+    pub fn intent(ts: Nanos, i: &OrderIntent) -> Record {
+        Record::of(RecordKind::Intent, ts, i)
+    }
+    /// An approval record.
+    #[inline]
+    pub fn approved(ts: Nanos, o: &Order) -> Record {
+        Record::of(RecordKind::Approved, ts, o)
+    }
+    /// A reject record.
+    #[inline]
+    pub fn rejected(ts: Nanos, r: &RiskReject) -> Record {
+        Record::of(RecordKind::Rejected, ts, r)
+    }
+    /// An execution report record.
+    #[inline]
+    pub fn exec(ts: Nanos, r: &ExecReport) -> Record {
+        Record::of(RecordKind::Exec, ts, r)
+    }
+
+    /// The payload bytes.
+    pub fn payload(&self) -> &[u8] {
+        let all = bytemuck::cast_slice::<u64, u8>(&self.payload);
+        &all[..usize::from(self.len).min(MAX_RECORD_PAYLOAD)]
+    }
+
+    /// Decodes a payload read back from the journal; `None` if the bytes are not a valid value
+    /// of the kind (wrong length, invalid enum byte).
+    pub fn decode(kind: RecordKind, payload: &[u8]) -> Option<RecordBody> {
+        fn read<T: bytemuck::CheckedBitPattern>(b: &[u8]) -> Option<T> {
+            bytemuck::checked::try_pod_read_unaligned::<T>(b).ok()
+        }
+        Some(match kind {
+            RecordKind::Tick => RecordBody::Tick(read(payload)?),
+            RecordKind::Intent => RecordBody::Intent(read(payload)?),
+            RecordKind::Approved => RecordBody::Approved(read(payload)?),
+            RecordKind::Rejected => RecordBody::Rejected(read(payload)?),
+            RecordKind::Exec => RecordBody::Exec(read(payload)?),
+        })
+    }
+}
+
+/// Where a recorder thread puts records (the journal implements it).
+pub trait RecordSink: Send {
+    /// Stores one record. An error stops recording and halts trading: nothing unrecorded may
+    /// reach a venue.
+    fn record(&mut self, record: &Record) -> std::io::Result<()>;
+
+    /// Makes what was recorded durable per the sink's mode (called when idle and at shutdown).
+    fn flush(&mut self) -> std::io::Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Aggressor, InstrumentId, Level, Px, Qty};
+
+    #[test]
+    fn round_trips_through_bytes_and_rejects_garbage() {
+        let l = Level { px: Px::from_raw(5), qty: Qty::from_raw(2) };
+        let t = Tick::trade(InstrumentId(4), l, Aggressor::Buy, 77, Nanos(1), Nanos(2));
+        let r = Record::tick(Nanos(3), &t);
+        assert_eq!(r.payload().len(), 64);
+        assert_eq!(Record::decode(r.kind, r.payload()), Some(RecordBody::Tick(t)));
+        let mut bad = r.payload().to_vec();
+        bad[62] = 9; // invalid TickKind
+        assert_eq!(Record::decode(RecordKind::Tick, &bad), None);
+        assert_eq!(Record::decode(RecordKind::Exec, r.payload()), None, "wrong length");
+        assert_eq!(RecordKind::from_u16(4), Some(RecordKind::Rejected));
+        assert_eq!(RecordKind::from_u16(0), None);
+    }
+}

@@ -1,0 +1,410 @@
+//! A hot thread: the stages of the plan that run on it, fused by direct calls, and the rings
+//! that join it to the other threads.
+//!
+//! Every event takes the same path whatever the layout: `on_tick` → strategies → `on_intent`
+//! (risk) → `on_order` (gateway). Each step either calls the next stage directly, when it is
+//! on this thread, or pushes onto the ring to the thread that runs it.
+
+use std::sync::Arc;
+
+use crate::record::Record;
+use crate::ring::{Consumer, Producer, Waiter};
+use crate::risk::{HaltCause, RiskApproved, RiskReject, RiskStage};
+use crate::stage::{ExecBatch, Feed, FeedStatus, OrderSink, Strategy, TickBatch, Venue};
+use crate::telemetry::{StageTelemetry, Telemetry};
+use crate::types::{Clock, ExecReport, Nanos, Order, OrderIntent, StrategyId, Tick};
+
+use super::lifecycle::Lifecycle;
+
+/// Ticks between two sampled strategy-stage latency measurements.
+const LATENCY_SAMPLE: u32 = 64;
+/// Idle time between two strategy timer callbacks.
+const TIMER_PERIOD_NS: i64 = 1_000_000;
+/// How long a gateway waits at shutdown for venue responses to orders in flight.
+const DRAIN_TIMEOUT_NS: i64 = 500_000_000;
+/// Events taken from one input ring per poll, at most.
+const RING_BATCH: usize = 64;
+
+/// Which stage the thread is in, for naming a panic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Current {
+    Loop,
+    Feed(usize),
+    Strategy,
+    Risk,
+    Gateway,
+}
+
+pub(crate) struct FeedRun {
+    pub(crate) feed: Box<dyn Feed>,
+    pub(crate) tel: Arc<StageTelemetry>,
+    pub(crate) finished: bool,
+}
+
+pub(crate) struct StrategyRun {
+    pub(crate) strategies: Vec<Box<dyn Strategy>>,
+    /// Per instrument index: the strategies that want its ticks.
+    pub(crate) routes: Vec<Vec<u16>>,
+    pub(crate) sink: OrderSink,
+    pub(crate) tel: Arc<StageTelemetry>,
+    pub(crate) sample: u32,
+    pub(crate) last_timer: Nanos,
+}
+
+pub(crate) struct RiskRun {
+    pub(crate) risk: RiskStage,
+    pub(crate) tel: Arc<StageTelemetry>,
+}
+
+pub(crate) struct GatewayRun {
+    pub(crate) venue: Box<dyn Venue>,
+    pub(crate) tel: Arc<StageTelemetry>,
+    pub(crate) batch: ExecBatch,
+    pub(crate) drain_deadline: Option<Nanos>,
+}
+
+/// The event-handling half of a hot thread (the input half borrows it while polling).
+pub(crate) struct Core {
+    pub(crate) strategy: Option<StrategyRun>,
+    pub(crate) risk: Option<RiskRun>,
+    pub(crate) gateway: Option<GatewayRun>,
+    pub(crate) tick_out: Option<Producer<Tick>>,
+    pub(crate) order_out: Option<Producer<RiskApproved<Order>>>,
+    pub(crate) exec_out: Option<Producer<ExecReport>>,
+    pub(crate) record_out: Option<Producer<Record>>,
+    pub(crate) push_wait: Waiter,
+    pub(crate) lifecycle: Arc<Lifecycle>,
+    pub(crate) telemetry: Arc<Telemetry>,
+    pub(crate) current: Current,
+}
+
+impl Core {
+    #[inline]
+    fn record(&mut self, rec: Record) {
+        if let Some(tx) = self.record_out.as_mut() {
+            if tx.push(rec, &mut self.push_wait, self.lifecycle.failed_flag()).is_err() {
+                self.telemetry.lost.inc();
+            }
+        }
+    }
+
+    /// A tick, from a local feed or a feed thread's ring.
+    #[inline]
+    pub(crate) fn on_tick(&mut self, tick: Tick) {
+        let Some(run) = self.strategy.as_mut() else {
+            if let Some(tx) = self.tick_out.as_mut() {
+                // Ticks rings are lossy by policy (drop-oldest or conflate) or block.
+                if tx.push(tick, &mut self.push_wait, self.lifecycle.failed_flag()).is_err() {
+                    self.telemetry.lost.inc();
+                }
+            }
+            return;
+        };
+        run.tel.events.inc();
+        run.sample = run.sample.wrapping_add(1);
+        let sampled = run.sample % LATENCY_SAMPLE == 0;
+        let t0 = if sampled { Clock::now() } else { Nanos::ZERO };
+        if let Some(r) = self.risk.as_mut() {
+            r.risk.on_tick(&tick);
+        }
+        if let Some(g) = self.gateway.as_mut() {
+            self.current = Current::Gateway;
+            g.venue.on_tick(&tick);
+        }
+        self.current = Current::Strategy;
+        let Some(run) = self.strategy.as_mut() else { return };
+        if let Some(route) = run.routes.get(tick.instrument().index()) {
+            for &i in route {
+                if let Some(s) = run.strategies.get_mut(usize::from(i)) {
+                    run.sink.begin(StrategyId(i), tick.recv_ns());
+                    s.on_tick(&tick, &mut run.sink);
+                }
+            }
+        }
+        if sampled {
+            run.tel.latency.record(Clock::now().since(t0));
+        }
+        if let Some(tx) = self.record_out.as_mut() {
+            let rec = Record::tick(tick.recv_ns(), &tick);
+            if tx.push(rec, &mut self.push_wait, self.lifecycle.failed_flag()).is_err() {
+                self.telemetry.lost.inc();
+            }
+        }
+        self.route_intents();
+    }
+
+    /// Sends what the strategies put in the sink through risk.
+    #[inline]
+    fn route_intents(&mut self) {
+        let n = self.strategy.as_ref().map_or(0, |s| s.sink.intents().len());
+        for i in 0..n {
+            let Some(intent) = self.strategy.as_ref().and_then(|s| s.sink.intents().get(i)) else {
+                break;
+            };
+            if let Some(s) = self.strategy.as_ref() {
+                s.tel.emitted.inc();
+            }
+            self.on_intent(intent);
+        }
+        if let Some(s) = self.strategy.as_mut() {
+            s.sink.clear();
+        }
+    }
+
+    #[inline]
+    fn on_intent(&mut self, intent: OrderIntent) {
+        self.current = Current::Risk;
+        let Some(r) = self.risk.as_mut() else { return };
+        r.tel.events.inc();
+        let now = Clock::now();
+        let decision = r.risk.check(&intent, now);
+        r.tel.latency.record(Clock::now().since(now));
+        match decision {
+            Ok(order) => {
+                r.tel.emitted.inc();
+                self.record(Record::approved(now, order.get()));
+                self.on_order(order);
+            }
+            Err(reason) => {
+                r.tel.errors.inc();
+                let reject = RiskReject { intent, ts: now, reason, reserved: [0; 7] };
+                self.record(Record::rejected(now, &reject));
+            }
+        }
+    }
+
+    /// An approved order, from risk on this thread or the orders ring.
+    #[inline]
+    pub(crate) fn on_order(&mut self, order: RiskApproved<Order>) {
+        match self.gateway.as_mut() {
+            Some(g) => {
+                self.current = Current::Gateway;
+                let now = Clock::now();
+                let recv = order.get().intent.tick_recv_ns;
+                if recv > Nanos::ZERO {
+                    self.telemetry.tick_to_order.record(now.since(recv));
+                }
+                g.tel.events.inc();
+                g.venue.submit(order, now);
+                g.tel.latency.record(Clock::now().since(now));
+            }
+            None => {
+                if let Some(tx) = self.order_out.as_mut() {
+                    if tx.push(order, &mut self.push_wait, self.lifecycle.failed_flag()).is_err() {
+                        self.telemetry.lost.inc();
+                    }
+                } else {
+                    // The orders ring closed at shutdown: count what could not be sent.
+                    self.telemetry.lost.inc();
+                }
+            }
+        }
+    }
+
+    /// An execution report, from the venue on this thread or the exec ring.
+    #[inline]
+    pub(crate) fn on_exec(&mut self, report: ExecReport, now: Nanos) {
+        if self.strategy.is_none() {
+            if let Some(tx) = self.exec_out.as_mut() {
+                if tx.push(report, &mut self.push_wait, self.lifecycle.failed_flag()).is_err() {
+                    self.telemetry.lost.inc();
+                }
+            }
+            return;
+        }
+        if report.kind.is_fill() {
+            self.telemetry.fills.inc();
+        }
+        self.telemetry.exec_reports.inc();
+        self.record(Record::exec(now, &report));
+        if let Some(r) = self.risk.as_mut() {
+            self.current = Current::Risk;
+            r.risk.on_exec(&report);
+        }
+        self.current = Current::Strategy;
+        if let Some(run) = self.strategy.as_mut() {
+            if let Some(s) = run.strategies.get_mut(usize::from(report.strategy.0)) {
+                run.sink.begin(report.strategy, Nanos::ZERO);
+                s.on_exec(&report, &mut run.sink);
+            }
+        }
+        self.route_intents();
+    }
+
+    /// Polls the local venue for reports, as many as the exec ring has room for.
+    #[inline]
+    fn poll_venue(&mut self, now: Nanos) -> usize {
+        let room = match self.exec_out.as_mut() {
+            Some(tx) if self.strategy.is_none() => tx.room(),
+            _ => u64::MAX,
+        };
+        let Some(g) = self.gateway.as_mut() else { return 0 };
+        if room == 0 {
+            return 0;
+        }
+        self.current = Current::Gateway;
+        g.batch.clear();
+        g.batch.set_limit(usize::try_from(room).unwrap_or(usize::MAX));
+        g.venue.poll(now, &mut g.batch);
+        let batch = std::mem::take(&mut g.batch);
+        let n = batch.len();
+        g.tel.emitted.add(n as u64);
+        for i in 0..n {
+            if let Some(r) = batch.get(i) {
+                self.on_exec(r, now);
+            }
+        }
+        if let Some(g) = self.gateway.as_mut() {
+            g.batch = batch;
+        }
+        n
+    }
+
+    /// Idle housekeeping: strategy timers, pending conflated ticks.
+    fn idle(&mut self, now: Nanos) {
+        if let Some(tx) = self.tick_out.as_mut() {
+            tx.flush();
+        }
+        let due = self.strategy.as_ref().is_some_and(|s| now.since(s.last_timer) >= TIMER_PERIOD_NS as u64);
+        if due {
+            self.current = Current::Strategy;
+            if let Some(run) = self.strategy.as_mut() {
+                run.last_timer = now;
+                for (i, s) in run.strategies.iter_mut().enumerate() {
+                    run.sink.begin(StrategyId(i as u16), Nanos::ZERO);
+                    s.on_timer(now, &mut run.sink);
+                }
+            }
+            self.route_intents();
+        }
+    }
+}
+
+/// A hot thread: inputs plus the [`Core`] that handles what they deliver.
+pub(crate) struct Hot {
+    pub(crate) name: String,
+    pub(crate) feeds: Vec<FeedRun>,
+    pub(crate) tick_in: Vec<Consumer<Tick>>,
+    pub(crate) order_in: Option<Consumer<RiskApproved<Order>>>,
+    pub(crate) exec_in: Option<Consumer<ExecReport>>,
+    pub(crate) core: Core,
+    pub(crate) waiter: Waiter,
+    pub(crate) batch: TickBatch,
+    pub(crate) forward_closed: bool,
+    pub(crate) feeds_stopped: bool,
+}
+
+impl Hot {
+    /// Runs until the thread's part of the pipeline is drained.
+    pub(crate) fn run(&mut self) {
+        loop {
+            let now = Clock::now();
+            let mut work = self.poll_feeds(now);
+            let core = &mut self.core;
+            for rx in &mut self.tick_in {
+                work += rx.poll(RING_BATCH, |t| core.on_tick(t));
+            }
+            if let Some(rx) = self.order_in.as_mut() {
+                work += rx.poll(RING_BATCH, |o| core.on_order(o));
+            }
+            if let Some(rx) = self.exec_in.as_mut() {
+                work += rx.poll(RING_BATCH, |r| core.on_exec(r, now));
+            }
+            work += self.core.poll_venue(now);
+            if work > 0 {
+                self.waiter.reset();
+                continue;
+            }
+            self.core.current = Current::Loop;
+            self.core.idle(now);
+            if self.shutdown_step(now) {
+                break;
+            }
+            self.waiter.idle();
+        }
+        // Closing the record ring lets the recorder finish.
+        self.core.record_out = None;
+    }
+
+    #[inline]
+    fn poll_feeds(&mut self, now: Nanos) -> usize {
+        let mut work = 0;
+        for (i, f) in self.feeds.iter_mut().enumerate() {
+            if f.finished {
+                continue;
+            }
+            self.core.current = Current::Feed(i);
+            self.batch.clear();
+            if f.feed.poll(now, &mut self.batch) == FeedStatus::Finished {
+                f.finished = true;
+            }
+            let n = self.batch.len();
+            f.tel.emitted.add(n as u64);
+            for k in 0..n {
+                if let Some(t) = self.batch.get(k) {
+                    self.core.on_tick(t);
+                }
+            }
+            work += n;
+        }
+        work
+    }
+
+    /// One step of the shutdown protocol; true when the thread may exit.
+    ///
+    /// 1. A stop request stops the local feeds.
+    /// 2. When every forward input is done (feeds finished, tick and order rings closed and
+    ///    drained), the thread closes its forward outputs and trips the halt (cause
+    ///    `shutdown`) so no new order starts; cancels still pass.
+    /// 3. A gateway waits for in-flight orders (bounded), then closes the exec ring.
+    /// 4. The thread exits once its exec input, if any, is closed and drained.
+    fn shutdown_step(&mut self, now: Nanos) -> bool {
+        let lifecycle = Arc::clone(&self.core.lifecycle);
+        if lifecycle.stop_requested() && !self.feeds_stopped {
+            self.feeds_stopped = true;
+            for (i, f) in self.feeds.iter_mut().enumerate() {
+                self.core.current = Current::Feed(i);
+                f.feed.stop();
+            }
+            self.core.current = Current::Loop;
+        }
+        let forward_done = self.feeds.iter().all(|f| f.finished)
+            && self.tick_in.iter().all(Consumer::is_finished)
+            && self.order_in.as_ref().is_none_or(Consumer::is_finished);
+        if forward_done && !self.forward_closed {
+            self.forward_closed = true;
+            self.core.tick_out = None;
+            self.core.order_out = None;
+            if self.core.strategy.is_some() {
+                lifecycle.halt().trip(HaltCause::Shutdown);
+            }
+            if let Some(g) = self.core.gateway.as_mut() {
+                g.drain_deadline = Some(now.add_nanos(DRAIN_TIMEOUT_NS));
+            }
+        }
+        if !self.forward_closed {
+            return false;
+        }
+        if let Some(g) = self.core.gateway.as_ref() {
+            let deadline = g.drain_deadline.unwrap_or(now);
+            if g.venue.in_flight() > 0 && now < deadline {
+                return false;
+            }
+            self.core.exec_out = None;
+        }
+        self.exec_in.as_ref().is_none_or(Consumer::is_finished)
+    }
+
+    /// The name of the stage a panic happened in.
+    pub(crate) fn current_stage(&self) -> String {
+        match self.core.current {
+            Current::Loop => format!("thread:{}", self.name),
+            Current::Feed(i) => {
+                self.feeds.get(i).map_or_else(|| "feed".into(), |f| format!("feed:{}", f.feed.name()))
+            }
+            Current::Strategy => "strategy".into(),
+            Current::Risk => "risk".into(),
+            Current::Gateway => "gateway".into(),
+        }
+    }
+}
