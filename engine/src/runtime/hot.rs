@@ -312,6 +312,10 @@ impl Hot {
             }
             work += self.core.poll_venue(now);
             if work > 0 {
+                // One relaxed load per busy iteration: a busy feed must still see a stop.
+                if !self.feeds_stopped && self.core.lifecycle.stop_requested() {
+                    self.stop_feeds();
+                }
                 self.waiter.reset();
                 continue;
             }
@@ -350,6 +354,16 @@ impl Hot {
         work
     }
 
+    #[cold]
+    fn stop_feeds(&mut self) {
+        self.feeds_stopped = true;
+        for (i, f) in self.feeds.iter_mut().enumerate() {
+            self.core.current = Current::Feed(i);
+            f.feed.stop();
+        }
+        self.core.current = Current::Loop;
+    }
+
     /// One step of the shutdown protocol; true when the thread may exit.
     ///
     /// 1. A stop request stops the local feeds.
@@ -361,12 +375,7 @@ impl Hot {
     fn shutdown_step(&mut self, now: Nanos) -> bool {
         let lifecycle = Arc::clone(&self.core.lifecycle);
         if lifecycle.stop_requested() && !self.feeds_stopped {
-            self.feeds_stopped = true;
-            for (i, f) in self.feeds.iter_mut().enumerate() {
-                self.core.current = Current::Feed(i);
-                f.feed.stop();
-            }
-            self.core.current = Current::Loop;
+            self.stop_feeds();
         }
         let forward_done = self.feeds.iter().all(|f| f.finished)
             && self.tick_in.iter().all(Consumer::is_finished)

@@ -1,0 +1,3 @@
+//! Venue adapters, one folder (or file) per venue.
+
+pub mod instant;
