@@ -58,7 +58,10 @@ pub struct SyntheticFeed {
     produced: u64,
     step: u64,
     next: usize,
-    start: Option<Nanos>,
+    /// Due time of the next tick (paced feeds): whole nanoseconds plus a remainder in
+    /// `1/rate` ns, advanced by exactly `1e9 / rate` per tick without a division per tick.
+    due: Option<Nanos>,
+    due_rem: u64,
     pending_trade: Option<Tick>,
     stopped: bool,
 }
@@ -83,7 +86,8 @@ impl SyntheticFeed {
             produced: 0,
             step: 0,
             next: 0,
-            start: None,
+            due: None,
+            due_rem: 0,
             pending_trade: None,
             stopped: false,
         }
@@ -159,19 +163,16 @@ impl Feed for SyntheticFeed {
         if self.stopped || self.states.is_empty() {
             return FeedStatus::Finished;
         }
-        let start = *self.start.get_or_insert(now);
+        let rate = self.spec.rate;
+        let (step_ns, step_rem) = if rate == 0 { (0, 0) } else { (1_000_000_000 / rate, 1_000_000_000 % rate) };
+        let mut due = *self.due.get_or_insert(now);
         while !out.is_full() {
             if self.spec.max_ticks > 0 && self.produced >= self.spec.max_ticks {
                 return FeedStatus::Finished;
             }
-            let recv = if self.spec.rate == 0 {
+            let recv = if rate == 0 {
                 now
             } else {
-                // Due time of tick `produced`, in integer nanoseconds.
-                let due = start.add_nanos(
-                    i64::try_from(u128::from(self.produced) * 1_000_000_000 / u128::from(self.spec.rate))
-                        .unwrap_or(i64::MAX),
-                );
                 if due > now {
                     break;
                 }
@@ -182,7 +183,15 @@ impl Feed for SyntheticFeed {
                 break;
             }
             self.produced += 1;
+            if rate > 0 {
+                self.due_rem += step_rem;
+                // Both terms are below `rate`, so the carry is 0 or 1: no division.
+                let carry = u64::from(self.due_rem >= rate);
+                self.due_rem -= carry * rate;
+                due = due.add_nanos((step_ns + carry) as i64);
+            }
         }
+        self.due = Some(due);
         FeedStatus::Live
     }
 
@@ -231,7 +240,7 @@ mod tests {
         assert_eq!(a.len(), 1000);
         assert_eq!(a, b);
         let trades = a.iter().filter(|t| t.kind() == TickKind::Trade).count();
-        assert!(trades > 200 && trades < 300, "{trades}");
+        assert_eq!(trades, 200, "a trade after every 4th quote: 5 ticks per 4 steps");
         for t in &a {
             let i = &spec(0, 0).instruments[t.instrument().index()];
             let px = t.bid().map_or_else(|| t.last_trade().unwrap().0.px, |l| l.px);

@@ -100,10 +100,21 @@ impl RiskStage {
     /// Approves or rejects `intent`. Every path returns a decision; nothing passes by default.
     #[inline]
     pub fn check(&mut self, intent: &OrderIntent, now: Nanos) -> Result<RiskApproved<Order>, RejectReason> {
+        self.check_with(intent, || now)
+    }
+
+    /// As [`RiskStage::check`], reading the approval time from `clock` only once the order has
+    /// passed, so the same clock read can stamp the approval and its hand-off to the venue.
+    #[inline]
+    pub fn check_with(
+        &mut self,
+        intent: &OrderIntent,
+        clock: impl FnOnce() -> Nanos,
+    ) -> Result<RiskApproved<Order>, RejectReason> {
         match self.evaluate(intent) {
             Ok(()) => {
                 self.telemetry.approved.inc();
-                Ok(RiskApproved::new(Order { intent: *intent, approved_ns: now }))
+                Ok(RiskApproved::new(Order { intent: *intent, approved_ns: clock() }))
             }
             Err(reason) => {
                 self.telemetry.rejects[reason.index()].inc();

@@ -16,7 +16,7 @@ use crate::types::{Clock, ExecReport, Nanos, Order, OrderIntent, StrategyId, Tic
 
 use super::lifecycle::Lifecycle;
 
-/// Ticks between two sampled strategy-stage latency measurements.
+/// Events between two sampled stage-latency measurements (a sample costs two clock reads).
 const LATENCY_SAMPLE: u32 = 64;
 /// Idle time between two strategy timer callbacks.
 const TIMER_PERIOD_NS: i64 = 1_000_000;
@@ -54,6 +54,7 @@ pub(crate) struct StrategyRun {
 pub(crate) struct RiskRun {
     pub(crate) risk: RiskStage,
     pub(crate) tel: Arc<StageTelemetry>,
+    pub(crate) sample: u32,
 }
 
 pub(crate) struct GatewayRun {
@@ -61,6 +62,7 @@ pub(crate) struct GatewayRun {
     pub(crate) tel: Arc<StageTelemetry>,
     pub(crate) batch: ExecBatch,
     pub(crate) drain_deadline: Option<Nanos>,
+    pub(crate) sample: u32,
 }
 
 /// The event-handling half of a hot thread (the input half borrows it while polling).
@@ -156,37 +158,46 @@ impl Core {
         self.current = Current::Risk;
         let Some(r) = self.risk.as_mut() else { return };
         r.tel.events.inc();
-        let now = Clock::now();
-        let decision = r.risk.check(&intent, now);
-        r.tel.latency.record(Clock::now().since(now));
-        match decision {
+        r.sample = r.sample.wrapping_add(1);
+        let t0 = if r.sample % LATENCY_SAMPLE == 0 { Some(Clock::now()) } else { None };
+        // One clock read stamps the approval and, on a fused gateway, the hand-off.
+        match r.risk.check_with(&intent, Clock::now) {
             Ok(order) => {
+                let now = order.get().approved_ns;
+                if let Some(t0) = t0 {
+                    r.tel.latency.record(now.since(t0));
+                }
                 r.tel.emitted.inc();
+                self.on_order(order, now);
                 self.record(Record::approved(now, order.get()));
-                self.on_order(order);
             }
             Err(reason) => {
                 r.tel.errors.inc();
+                let now = Clock::now();
                 let reject = RiskReject { intent, ts: now, reason, reserved: [0; 7] };
                 self.record(Record::rejected(now, &reject));
             }
         }
     }
 
-    /// An approved order, from risk on this thread or the orders ring.
+    /// An approved order, from risk on this thread or the orders ring. `now` is the clock
+    /// read of the hand-off: the end of tick-to-order.
     #[inline]
-    pub(crate) fn on_order(&mut self, order: RiskApproved<Order>) {
+    pub(crate) fn on_order(&mut self, order: RiskApproved<Order>, now: Nanos) {
         match self.gateway.as_mut() {
             Some(g) => {
                 self.current = Current::Gateway;
-                let now = Clock::now();
                 let recv = order.get().intent.tick_recv_ns;
                 if recv > Nanos::ZERO {
                     self.telemetry.tick_to_order.record(now.since(recv));
                 }
                 g.tel.events.inc();
+                g.sample = g.sample.wrapping_add(1);
+                let sampled = g.sample % LATENCY_SAMPLE == 0;
                 g.venue.submit(order, now);
-                g.tel.latency.record(Clock::now().since(now));
+                if sampled {
+                    g.tel.latency.record(Clock::now().since(now));
+                }
             }
             None => {
                 if let Some(tx) = self.order_out.as_mut() {
@@ -305,7 +316,7 @@ impl Hot {
                 work += rx.poll(RING_BATCH, |t| core.on_tick(t));
             }
             if let Some(rx) = self.order_in.as_mut() {
-                work += rx.poll(RING_BATCH, |o| core.on_order(o));
+                work += rx.poll(RING_BATCH, |o| core.on_order(o, Clock::now()));
             }
             if let Some(rx) = self.exec_in.as_mut() {
                 work += rx.poll(RING_BATCH, |r| core.on_exec(r, now));

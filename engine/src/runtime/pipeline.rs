@@ -195,9 +195,9 @@ impl Pipeline {
             sample: 0,
             last_timer: Nanos::ZERO,
         });
-        let mut risk_run = Some(RiskRun { risk, tel: risk_tel });
+        let mut risk_run = Some(RiskRun { risk, tel: risk_tel, sample: 0 });
         let mut gateway_run =
-            Some(GatewayRun { venue, tel: gateway_tel, batch: Batch::new(), drain_deadline: None });
+            Some(GatewayRun { venue, tel: gateway_tel, batch: Batch::new(), drain_deadline: None, sample: 0 });
         let mut record_out = record_out;
 
         let mut hots = Vec::with_capacity(n);
