@@ -372,7 +372,10 @@ mod tests {
         assert!(e.contains("strategies[0].threshold"), "{e}");
         let e = with(|s| s.replace("duration = \"10s\"", "duration = \"ten\"")).unwrap_err().to_string();
         assert!(e.contains("run.duration"), "{e}");
-        let e = with(|s| s.replace("mode = \"auto\"", "mode = \"explicit\"\n[[layout.threads]]\nname = \"hot\"\nstages = [\"feeds\", \"strategy\", \"risk\", \"gateway\"]\ncore = 4096"))
+        let e = with(|s| {
+            let head = s.split("[layout]").next().unwrap_or_default().to_owned();
+            head + "[layout]\nmode = \"explicit\"\n[[layout.threads]]\nname = \"hot\"\nstages = [\"feeds\", \"strategy\", \"risk\", \"gateway\"]\ncore = 4096\n"
+        })
             .unwrap_err()
             .to_string();
         assert!(e.contains("layout.threads[0].core") && e.contains("core 4096 is not available"), "{e}");

@@ -8,13 +8,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use tickline_engine::runtime::Outcome;
 use tickline_tools::config::{parse_duration, Config, LoadError};
-
-/// Exit status for an invalid config: nothing was started.
-const EXIT_CONFIG: u8 = 2;
-/// Exit status when a stage panicked (EX_SOFTWARE).
-const EXIT_STAGE_PANIC: u8 = 70;
+use tickline_tools::run::{exit_status, EXIT_CONFIG};
 
 #[derive(Parser)]
 #[command(name = "tickline", version, about = "Low-latency, lock-free trading pipeline engine")]
@@ -115,11 +110,9 @@ fn run(config: Option<PathBuf>, duration: Option<String>, json: bool) -> ExitCod
     if let Some(d) = result.drain {
         tracing::info!(drain_ms = d.as_secs_f64() * 1e3, "pipeline drained");
     }
-    match result.outcome {
-        Outcome::Clean => ExitCode::SUCCESS,
-        Outcome::Failed(f) => {
-            eprintln!("tickline: {f}; trading was halted");
-            ExitCode::from(EXIT_STAGE_PANIC)
-        }
+    let (code, message) = exit_status(&result.outcome);
+    if let Some(m) = message {
+        eprintln!("{m}");
     }
+    ExitCode::from(code)
 }

@@ -11,6 +11,19 @@ use tickline_engine::types::Clock;
 use crate::config::Loaded;
 use crate::summary::Summary;
 
+/// Exit status for an invalid config: nothing was started.
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit status when a stage panicked (EX_SOFTWARE): trading was halted first.
+pub const EXIT_STAGE_PANIC: u8 = 70;
+
+/// The process exit status for a run's outcome, and the message to print for it.
+pub fn exit_status(outcome: &Outcome) -> (u8, Option<String>) {
+    match outcome {
+        Outcome::Clean => (0, None),
+        Outcome::Failed(f) => (EXIT_STAGE_PANIC, Some(format!("tickline: {f}; trading was halted"))),
+    }
+}
+
 /// How often the main thread checks for a signal, the deadline, or the end of the run.
 const POLL: Duration = Duration::from_millis(5);
 
