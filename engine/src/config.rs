@@ -180,7 +180,10 @@ impl AuxConfig {
 /// Parses a wait strategy name at `key`.
 pub fn parse_wait(key: &str, name: &str) -> Result<WaitStrategy, ConfigError> {
     WaitStrategy::from_name(name).ok_or_else(|| {
-        ConfigError::new(key, format!("unknown wait strategy {name:?}; use busy-spin, spin-yield or park"))
+        ConfigError::new(
+            key,
+            format!("unknown wait strategy {name:?}; use busy-spin, spin-yield or park"),
+        )
     })
 }
 

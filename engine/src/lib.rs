@@ -18,11 +18,11 @@
 
 #![warn(missing_docs)]
 
+pub mod config;
+pub mod record;
 pub mod ring;
+pub mod risk;
+pub mod runtime;
+pub mod stage;
 pub mod telemetry;
 pub mod types;
-pub mod risk;
-pub mod stage;
-pub mod record;
-pub mod config;
-pub mod runtime;

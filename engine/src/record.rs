@@ -11,7 +11,9 @@ use crate::types::{ExecReport, Nanos, Order, OrderIntent, Tick};
 pub const MAX_RECORD_PAYLOAD: usize = 80;
 
 /// What a record holds. The numbers are the journal's record types: never reuse one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern,
+)]
 #[repr(u16)]
 pub enum RecordKind {
     /// A [`Tick`] the strategy stage received.

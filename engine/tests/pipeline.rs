@@ -90,7 +90,11 @@ fn two_feeds_into_one_strategy() {
         };
         let cfg = LayoutConfig {
             mode: LayoutMode::Explicit,
-            threads: vec![t("a", &["feed:a"]), t("b", &["feed:b"]), t("trade", &["strategy", "risk", "gateway"])],
+            threads: vec![
+                t("a", &["feed:a"]),
+                t("b", &["feed:b"]),
+                t("trade", &["strategy", "risk", "gateway"]),
+            ],
             ..LayoutConfig::default()
         };
         tickline_engine::runtime::resolve(&cfg, &["a".into(), "b".into()], &[]).unwrap()
@@ -133,8 +137,16 @@ fn stop_drains_in_flight_events_and_loses_none_on_never_drop_rings() {
         assert_eq!(p.join(), Outcome::Clean);
         let gateway = t.stage("gateway").unwrap();
         assert!(gateway.events > 0, "orders flowed before the stop");
-        assert_eq!(risk.approved.get(), gateway.events, "no approved order lost between risk and venue");
-        assert_eq!(t.exec_reports, 2 * gateway.events, "every in-flight order's reports drained back");
+        assert_eq!(
+            risk.approved.get(),
+            gateway.events,
+            "no approved order lost between risk and venue"
+        );
+        assert_eq!(
+            t.exec_reports,
+            2 * gateway.events,
+            "every in-flight order's reports drained back"
+        );
         assert_eq!(t.lost, 0);
         let ticks = t.stage("strategy").unwrap().events;
         assert_eq!(sink.count(RecordKind::Tick), ticks, "every tick recorded");
@@ -184,7 +196,9 @@ fn feed_and_venue_panics_name_their_stage() {
     .unwrap();
     finished(&p);
     match p.join() {
-        Outcome::Failed(f) => assert_eq!((f.stage.as_str(), f.thread.as_str()), ("feed:boom", "md")),
+        Outcome::Failed(f) => {
+            assert_eq!((f.stage.as_str(), f.thread.as_str()), ("feed:boom", "md"))
+        }
         Outcome::Clean => panic!("feed panic ended cleanly"),
     }
     let mut venue = EchoVenue::new();

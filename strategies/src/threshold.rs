@@ -6,9 +6,7 @@
 //! it only buys below `+max_position` and only sells above `-max_position`, counting fills.
 
 use tickline_engine::stage::{OrderSink, Strategy};
-use tickline_engine::types::{
-    ExecReport, InstrumentId, OrdType, Px, Qty, Side, Tick, TimeInForce,
-};
+use tickline_engine::types::{ExecReport, InstrumentId, OrdType, Px, Qty, Side, Tick, TimeInForce};
 
 /// Threshold strategy parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +53,9 @@ impl Strategy for Threshold {
 
     #[inline]
     fn on_tick(&mut self, tick: &Tick, out: &mut OrderSink) {
-        let (Some(mid), Some(bid), Some(ask)) = (tick.mid(), tick.bid(), tick.ask()) else { return };
+        let (Some(mid), Some(bid), Some(ask)) = (tick.mid(), tick.bid(), tick.ask()) else {
+            return;
+        };
         let Some(reference) = self.reference else {
             self.reference = Some(mid);
             return;
@@ -134,7 +134,10 @@ mod tests {
         assert_eq!(run(&mut s, quote(99, 101)), None, "first tick sets the reference");
         assert_eq!(run(&mut s, quote(104, 106)), None, "a move of 5 < 10");
         let o = run(&mut s, quote(109, 111)).expect("move of 10 buys");
-        assert_eq!((o.side, o.price, o.qty, o.tif), (Side::Buy, Px::from_raw(111), Qty::from_raw(2), TimeInForce::Ioc));
+        assert_eq!(
+            (o.side, o.price, o.qty, o.tif),
+            (Side::Buy, Px::from_raw(111), Qty::from_raw(2), TimeInForce::Ioc)
+        );
         s.on_exec(&fill(Side::Buy, 2), &mut OrderSink::new(ClientOrderIdGen::new(Nanos(0))));
         assert_eq!(s.position(), 2);
         assert_eq!(run(&mut s, quote(119, 121)), None, "at the cap: no more buys");

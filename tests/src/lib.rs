@@ -15,7 +15,8 @@ pub fn tickline() -> &'static Path {
     BIN.get_or_init(|| {
         let exe = std::env::current_exe().expect("current exe");
         // target/<profile>/deps/<test> → target/<profile>
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target profile dir").to_path_buf();
+        let profile_dir =
+            exe.parent().and_then(Path::parent).expect("target profile dir").to_path_buf();
         let bin = profile_dir.join("tickline");
         let release = profile_dir.file_name().is_some_and(|n| n == "release");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

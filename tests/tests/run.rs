@@ -7,12 +7,15 @@ use std::time::{Duration, Instant};
 use tickline_tests::{default_config, scratch, tickline};
 
 fn json_summary(stdout: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(stdout).unwrap_or_else(|e| panic!("summary is not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
+    serde_json::from_slice(stdout).unwrap_or_else(|e| {
+        panic!("summary is not JSON ({e}): {}", String::from_utf8_lossy(stdout))
+    })
 }
 
 #[test]
 fn embedded_default_runs_and_summarises() {
-    let out = Command::new(tickline()).args(["run", "--duration", "1s", "--json"]).output().unwrap();
+    let out =
+        Command::new(tickline()).args(["run", "--duration", "1s", "--json"]).output().unwrap();
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let s = json_summary(&out.stdout);
     let n = |k: &str| s[k].as_u64().unwrap_or_else(|| panic!("{k} missing in {s}"));
@@ -31,7 +34,9 @@ fn text_summary_has_every_figure() {
     let out = Command::new(tickline()).args(["run", "--duration", "300ms"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for line in ["ticks", "orders", "rejects", "fills", "lost", "rings", "tick-to-order ns", "p99.9"] {
+    for line in
+        ["ticks", "orders", "rejects", "fills", "lost", "rings", "tick-to-order ns", "p99.9"]
+    {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
 }
@@ -84,7 +89,11 @@ fn expect_config_error(name: &str, config: &str, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{name}: stderr {stderr}");
     assert!(stderr.contains(needle), "{name}: {needle:?} not in {stderr}");
-    assert!(out.stdout.is_empty(), "{name}: nothing may start: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "{name}: nothing may start: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let check = Command::new(tickline()).arg("check-config").arg(&path).output().unwrap();
     assert_eq!(check.status.code(), Some(2), "{name}: check-config agrees");
 }
@@ -92,7 +101,11 @@ fn expect_config_error(name: &str, config: &str, needle: &str) {
 #[test]
 fn invalid_configs_exit_2_naming_the_key() {
     let base = default_config();
-    expect_config_error("unknown-key", &base.replace("[gateway]", "[gateway]\nspeed = \"fast\""), "unknown field `speed`");
+    expect_config_error(
+        "unknown-key",
+        &base.replace("[gateway]", "[gateway]\nspeed = \"fast\""),
+        "unknown field `speed`",
+    );
     expect_config_error(
         "ring-size",
         &base.replace("exec = { capacity = 4096", "exec = { capacity = 3000"),
@@ -112,7 +125,8 @@ fn invalid_configs_exit_2_naming_the_key() {
         "synthetic:SYN-A is declared twice",
     );
     expect_config_error("not-toml", "this is [not toml", "bad.toml");
-    let out = Command::new(tickline()).args(["run", "--config", "/nonexistent/x.toml"]).output().unwrap();
+    let out =
+        Command::new(tickline()).args(["run", "--config", "/nonexistent/x.toml"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.toml"));
 }

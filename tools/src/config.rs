@@ -234,7 +234,10 @@ impl Config {
         self.rings.validate()?;
         let duration = match &self.run.duration {
             Some(d) => Some(parse_duration(d).ok_or_else(|| {
-                ConfigError::new("run.duration", format!("{d:?} is not a duration like \"10s\", \"500ms\", \"2m\""))
+                ConfigError::new(
+                    "run.duration",
+                    format!("{d:?} is not a duration like \"10s\", \"500ms\", \"2m\""),
+                )
             })?),
             None => None,
         };
@@ -244,24 +247,39 @@ impl Config {
         let mut names: Vec<&str> = Vec::new();
         for (i, f) in self.feeds.iter().enumerate() {
             if names.contains(&f.name()) {
-                return Err(ConfigError::new(format!("feeds[{i}].name"), format!("feed {:?} is declared twice", f.name())));
+                return Err(ConfigError::new(
+                    format!("feeds[{i}].name"),
+                    format!("feed {:?} is declared twice", f.name()),
+                ));
             }
             names.push(f.name());
             match f {
                 FeedConfig::Synthetic { instruments, rate, start_price, .. } => {
                     if instruments.is_empty() {
-                        return Err(ConfigError::new(format!("feeds[{i}].instruments"), "must name at least one instrument"));
+                        return Err(ConfigError::new(
+                            format!("feeds[{i}].instruments"),
+                            "must name at least one instrument",
+                        ));
                     }
                     for s in instruments {
                         if find_symbol(&registry, s).is_none() {
-                            return Err(ConfigError::new(format!("feeds[{i}].instruments"), format!("unknown instrument {s:?}")));
+                            return Err(ConfigError::new(
+                                format!("feeds[{i}].instruments"),
+                                format!("unknown instrument {s:?}"),
+                            ));
                         }
                     }
                     if *rate > 1_000_000_000 {
-                        return Err(ConfigError::new(format!("feeds[{i}].rate"), "above 1e9 ticks per second"));
+                        return Err(ConfigError::new(
+                            format!("feeds[{i}].rate"),
+                            "above 1e9 ticks per second",
+                        ));
                     }
                     if *start_price <= Decimal::ZERO {
-                        return Err(ConfigError::new(format!("feeds[{i}].start_price"), "must be positive"));
+                        return Err(ConfigError::new(
+                            format!("feeds[{i}].start_price"),
+                            "must be positive",
+                        ));
                     }
                 }
             }
@@ -269,15 +287,24 @@ impl Config {
         let mut snames: Vec<&str> = Vec::new();
         for (i, s) in self.strategies.iter().enumerate() {
             if snames.contains(&s.name()) {
-                return Err(ConfigError::new(format!("strategies[{i}].name"), format!("strategy {:?} is declared twice", s.name())));
+                return Err(ConfigError::new(
+                    format!("strategies[{i}].name"),
+                    format!("strategy {:?} is declared twice", s.name()),
+                ));
             }
             snames.push(s.name());
             match s {
                 StrategyConfig::Threshold { instrument, threshold, qty, max_position, .. } => {
                     let key = |f: &str| format!("strategies[{i}].{f}");
-                    let id = find_symbol(&registry, instrument)
-                        .ok_or_else(|| ConfigError::new(key("instrument"), format!("unknown instrument {instrument:?}")))?;
-                    let inst = registry.get(id).ok_or_else(|| ConfigError::new(key("instrument"), "unknown"))?;
+                    let id = find_symbol(&registry, instrument).ok_or_else(|| {
+                        ConfigError::new(
+                            key("instrument"),
+                            format!("unknown instrument {instrument:?}"),
+                        )
+                    })?;
+                    let inst = registry
+                        .get(id)
+                        .ok_or_else(|| ConfigError::new(key("instrument"), "unknown"))?;
                     for (field, v, scale) in [
                         ("threshold", threshold, inst.price_scale),
                         ("qty", qty, inst.qty_scale),
@@ -286,28 +313,44 @@ impl Config {
                         let raw = tickline_engine::types::Px::from_decimal(*v, scale)
                             .map_err(|e| ConfigError::new(key(field), format!("{v}: {e}")))?;
                         if !raw.is_positive() {
-                            return Err(ConfigError::new(key(field), format!("{v} must be positive")));
+                            return Err(ConfigError::new(
+                                key(field),
+                                format!("{v} must be positive"),
+                            ));
                         }
                     }
                 }
             }
         }
         if !["error", "warn", "info", "debug", "trace"].contains(&self.log.level.as_str()) {
-            return Err(ConfigError::new("log.level", format!("{:?}: use error, warn, info, debug or trace", self.log.level)));
+            return Err(ConfigError::new(
+                "log.level",
+                format!("{:?}: use error, warn, info, debug or trace", self.log.level),
+            ));
         }
         if !["text", "json"].contains(&self.log.format.as_str()) {
-            return Err(ConfigError::new("log.format", format!("{:?}: use text or json", self.log.format)));
+            return Err(ConfigError::new(
+                "log.format",
+                format!("{:?}: use text or json", self.log.format),
+            ));
         }
         // The layout is resolved against this host's cores here, so an impossible layout
         // fails before anything starts.
         let feed_names: Vec<String> = self.feeds.iter().map(|f| f.name().to_owned()).collect();
-        tickline_engine::runtime::resolve(&self.layout, &feed_names, &tickline_engine::runtime::available_cores())?;
+        tickline_engine::runtime::resolve(
+            &self.layout,
+            &feed_names,
+            &tickline_engine::runtime::available_cores(),
+        )?;
         Ok((registry, duration))
     }
 }
 
 /// Finds an instrument by symbol (any venue; symbols are unique per venue, the first wins).
-pub fn find_symbol(registry: &InstrumentRegistry, symbol: &str) -> Option<tickline_engine::types::InstrumentId> {
+pub fn find_symbol(
+    registry: &InstrumentRegistry,
+    symbol: &str,
+) -> Option<tickline_engine::types::InstrumentId> {
     registry.iter().find(|i| i.symbol == symbol).map(|i| i.id)
 }
 
@@ -356,21 +399,39 @@ mod tests {
     fn invalid_configs_name_the_key() {
         let e = with(|s| s.replace("[run]", "[run]\nbogus = 1")).unwrap_err().to_string();
         assert!(e.contains("unknown field `bogus`"), "{e}");
-        let e = with(|s| s.replace("capacity = 4096, policy = \"conflate\"", "capacity = 1000, policy = \"conflate\""))
-            .unwrap_err()
-            .to_string();
+        let e = with(|s| {
+            s.replace(
+                "capacity = 4096, policy = \"conflate\"",
+                "capacity = 1000, policy = \"conflate\"",
+            )
+        })
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("rings.ticks.capacity") && e.contains("not a power of two"), "{e}");
-        let e = with(|s| s.replace("orders = { capacity = 1024, policy = \"block\" }", "orders = { capacity = 1024, policy = \"drop-oldest\" }"))
+        let e = with(|s| {
+            s.replace(
+                "orders = { capacity = 1024, policy = \"block\" }",
+                "orders = { capacity = 1024, policy = \"drop-oldest\" }",
+            )
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("rings.orders.policy"), "{e}");
+        let e = with(|s| s.replace("symbol = \"SYN-B\"", "symbol = \"SYN-A\""))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("rings.orders.policy"), "{e}");
-        let e = with(|s| s.replace("symbol = \"SYN-B\"", "symbol = \"SYN-A\"")).unwrap_err().to_string();
         assert!(e.contains("synthetic:SYN-A is declared twice"), "{e}");
-        let e = with(|s| s.replace("instrument = \"SYN-A\"", "instrument = \"NOPE\"")).unwrap_err().to_string();
+        let e = with(|s| s.replace("instrument = \"SYN-A\"", "instrument = \"NOPE\""))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("strategies[0].instrument") && e.contains("NOPE"), "{e}");
-        let e = with(|s| s.replace("threshold = \"0.05\"", "threshold = \"0.055\"")).unwrap_err().to_string();
+        let e = with(|s| s.replace("threshold = \"0.05\"", "threshold = \"0.055\""))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("strategies[0].threshold"), "{e}");
-        let e = with(|s| s.replace("duration = \"10s\"", "duration = \"ten\"")).unwrap_err().to_string();
+        let e = with(|s| s.replace("duration = \"10s\"", "duration = \"ten\""))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("run.duration"), "{e}");
         let e = with(|s| {
             let head = s.split("[layout]").next().unwrap_or_default().to_owned();
@@ -378,8 +439,12 @@ mod tests {
         })
             .unwrap_err()
             .to_string();
-        assert!(e.contains("layout.threads[0].core") && e.contains("core 4096 is not available"), "{e}");
-        let e = Config::load(Some(Path::new("/nonexistent/tickline.toml"))).unwrap_err().to_string();
+        assert!(
+            e.contains("layout.threads[0].core") && e.contains("core 4096 is not available"),
+            "{e}"
+        );
+        let e =
+            Config::load(Some(Path::new("/nonexistent/tickline.toml"))).unwrap_err().to_string();
         assert!(e.contains("/nonexistent/tickline.toml"), "{e}");
     }
 }

@@ -45,7 +45,13 @@ fn main() -> ExitCode {
         Command::Run { config, duration, json } => run(config, duration, json),
         Command::CheckConfig { file } => match Config::load(Some(&file)) {
             Ok(l) => {
-                println!("{}: ok ({} instruments, {} feeds, {} strategies)", l.origin, l.registry.len(), l.config.feeds.len(), l.config.strategies.len());
+                println!(
+                    "{}: ok ({} instruments, {} feeds, {} strategies)",
+                    l.origin,
+                    l.registry.len(),
+                    l.config.feeds.len(),
+                    l.config.strategies.len()
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => config_error(&e),

@@ -20,7 +20,9 @@ pub const EXIT_STAGE_PANIC: u8 = 70;
 pub fn exit_status(outcome: &Outcome) -> (u8, Option<String>) {
     match outcome {
         Outcome::Clean => (0, None),
-        Outcome::Failed(f) => (EXIT_STAGE_PANIC, Some(format!("tickline: {f}; trading was halted"))),
+        Outcome::Failed(f) => {
+            (EXIT_STAGE_PANIC, Some(format!("tickline: {f}; trading was halted")))
+        }
     }
 }
 

@@ -97,18 +97,30 @@ impl Summary {
         let _ = writeln!(s, "tickline run summary ({:.2} s)", self.elapsed_s);
         let _ = writeln!(s, "  ticks        {:>12}   ({:.0}/s)", self.ticks, self.ticks_per_s);
         let _ = writeln!(s, "  intents      {:>12}", self.intents);
-        let _ = writeln!(s, "  orders       {:>12}   (sent to venue: {})", self.orders, self.orders_sent);
+        let _ = writeln!(
+            s,
+            "  orders       {:>12}   (sent to venue: {})",
+            self.orders, self.orders_sent
+        );
         let rejects: u64 = self.rejects.iter().map(|(_, n)| n).sum();
         let _ = writeln!(s, "  rejects      {:>12}", rejects);
         for (reason, n) in &self.rejects {
             let _ = writeln!(s, "    {reason:<24} {n}");
         }
-        let _ = writeln!(s, "  fills        {:>12}   (exec reports: {})", self.fills, self.exec_reports);
+        let _ = writeln!(
+            s,
+            "  fills        {:>12}   (exec reports: {})",
+            self.fills, self.exec_reports
+        );
         let _ = writeln!(s, "  recorded     {:>12}", self.recorded);
         let _ = writeln!(s, "  lost         {:>12}", self.lost);
         let _ = writeln!(s, "  rings (pushed / dropped / conflated / full):");
         for r in &self.rings {
-            let _ = writeln!(s, "    {:<20} {} / {} / {} / {}", r.name, r.pushed, r.dropped, r.conflated, r.full);
+            let _ = writeln!(
+                s,
+                "    {:<20} {} / {} / {} / {}",
+                r.name, r.pushed, r.dropped, r.conflated, r.full
+            );
         }
         let p = &self.tick_to_order;
         let _ = writeln!(

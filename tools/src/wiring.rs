@@ -18,21 +18,41 @@ use crate::config::{find_symbol, FeedConfig, GatewayConfig, Loaded, StrategyConf
 const INSTANT_VENUE_QUEUE: usize = 65_536;
 
 /// Builds the pipeline's parts from `loaded`, recording into `recorder` if given.
-pub fn build(loaded: &Loaded, recorder: Option<Box<dyn RecordSink>>) -> anyhow::Result<PipelineParts> {
+pub fn build(
+    loaded: &Loaded,
+    recorder: Option<Box<dyn RecordSink>>,
+) -> anyhow::Result<PipelineParts> {
     let cfg = &loaded.config;
     let registry = Arc::new(loaded.registry.clone());
     let mut feeds: Vec<Box<dyn Feed>> = Vec::new();
     for f in &cfg.feeds {
         match f {
-            FeedConfig::Synthetic { name, seed, rate, trade_every, max_ticks, start_price, instruments } => {
+            FeedConfig::Synthetic {
+                name,
+                seed,
+                rate,
+                trade_every,
+                max_ticks,
+                start_price,
+                instruments,
+            } => {
                 let mut list = Vec::new();
                 for sym in instruments {
-                    let id = find_symbol(&registry, sym).with_context(|| format!("feed {name}: instrument {sym}"))?;
+                    let id = find_symbol(&registry, sym)
+                        .with_context(|| format!("feed {name}: instrument {sym}"))?;
                     let inst = registry.get(id).with_context(|| format!("instrument {sym}"))?;
                     // Round the start price down to the instrument's grid.
-                    let start = Px::from_decimal(start_price.trunc_with_scale(u32::from(inst.price_scale.places())), inst.price_scale)
-                        .with_context(|| format!("feed {name}: start_price for {sym}"))?;
-                    list.push(SyntheticInstrument { id, start, tick: inst.tick_size, lot: inst.lot_size });
+                    let start = Px::from_decimal(
+                        start_price.trunc_with_scale(u32::from(inst.price_scale.places())),
+                        inst.price_scale,
+                    )
+                    .with_context(|| format!("feed {name}: start_price for {sym}"))?;
+                    list.push(SyntheticInstrument {
+                        id,
+                        start,
+                        tick: inst.tick_size,
+                        lot: inst.lot_size,
+                    });
                 }
                 feeds.push(Box::new(SyntheticFeed::new(SyntheticSpec {
                     name: name.clone(),
@@ -49,7 +69,8 @@ pub fn build(loaded: &Loaded, recorder: Option<Box<dyn RecordSink>>) -> anyhow::
     for s in &cfg.strategies {
         match s {
             StrategyConfig::Threshold { name, instrument, threshold, qty, max_position } => {
-                let id = find_symbol(&registry, instrument).with_context(|| format!("strategy {name}"))?;
+                let id = find_symbol(&registry, instrument)
+                    .with_context(|| format!("strategy {name}"))?;
                 let inst = registry.get(id).with_context(|| format!("strategy {name}"))?;
                 strategies.push(Box::new(Threshold::new(
                     name,

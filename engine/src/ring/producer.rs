@@ -1,7 +1,7 @@
 //! The producing end of a ring.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::stats::{RingHandle, RingSnapshot};
@@ -32,7 +32,10 @@ struct Conflation<T> {
 
 impl<T: bytemuck::NoUninit + Send> std::fmt::Debug for Producer<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Producer").field("ring", &self.shared.name).field("next", &self.next).finish()
+        f.debug_struct("Producer")
+            .field("ring", &self.shared.name)
+            .field("next", &self.next)
+            .finish()
     }
 }
 
@@ -132,7 +135,12 @@ impl<T: bytemuck::NoUninit + Send> Producer<T> {
     /// `abort` becomes true while waiting (the consumer's thread has stopped), so a stopped
     /// pipeline can never deadlock its producers.
     #[inline]
-    pub fn push(&mut self, value: T, waiter: &mut Waiter, abort: &AtomicBool) -> Result<(), Full<T>> {
+    pub fn push(
+        &mut self,
+        value: T,
+        waiter: &mut Waiter,
+        abort: &AtomicBool,
+    ) -> Result<(), Full<T>> {
         let mut value = value;
         loop {
             match self.try_push(value) {

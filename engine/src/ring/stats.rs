@@ -32,7 +32,9 @@ impl RingStats {
     pub(crate) fn new(consumers: usize) -> RingStats {
         RingStats {
             producer: CachePadded::new(ProducerCounters::default()),
-            consumers: (0..consumers).map(|_| CachePadded::new(ConsumerCounters::default())).collect(),
+            consumers: (0..consumers)
+                .map(|_| CachePadded::new(ConsumerCounters::default()))
+                .collect(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Why the risk stage refused an order.
 
 /// Reject reasons, each with its own counter and name in telemetry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern,
+)]
 #[repr(u8)]
 pub enum RejectReason {
     /// Trading is halted (kill switch, loss limit, panic, shutdown); only cancels pass.

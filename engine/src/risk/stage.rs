@@ -9,8 +9,8 @@ use std::sync::Arc;
 use super::{HaltSwitch, RejectReason, RiskApproved};
 use crate::telemetry::Counter;
 use crate::types::{
-    Action, ExecReport, InstrumentRegistry, Nanos, OrdType, Order, OrderIntent, Px, Tick, TickFlags,
-    TickKind,
+    Action, ExecReport, InstrumentRegistry, Nanos, OrdType, Order, OrderIntent, Px, Tick,
+    TickFlags, TickKind,
 };
 
 /// A refused intent, as recorded in the journal.
@@ -99,7 +99,11 @@ impl RiskStage {
 
     /// Approves or rejects `intent`. Every path returns a decision; nothing passes by default.
     #[inline]
-    pub fn check(&mut self, intent: &OrderIntent, now: Nanos) -> Result<RiskApproved<Order>, RejectReason> {
+    pub fn check(
+        &mut self,
+        intent: &OrderIntent,
+        now: Nanos,
+    ) -> Result<RiskApproved<Order>, RejectReason> {
         self.check_with(intent, || now)
     }
 
@@ -230,7 +234,10 @@ mod tests {
         assert_eq!(risk.check(&intent(0, 1), Nanos(0)), Err(RejectReason::BadPrice));
         assert_eq!(risk.check(&intent(101, 1), Nanos(0)), Err(RejectReason::OffTickGrid));
         risk.on_tick(&quote(TickFlags::CROSSED));
-        assert_eq!(risk.check(&intent(100, 1), Nanos(0)), Err(RejectReason::MarketDataUnreasonable));
+        assert_eq!(
+            risk.check(&intent(100, 1), Nanos(0)),
+            Err(RejectReason::MarketDataUnreasonable)
+        );
         risk.on_tick(&quote(TickFlags::default()));
         halt.trip(HaltCause::Operator);
         assert_eq!(risk.check(&intent(100, 1), Nanos(0)), Err(RejectReason::Halted));

@@ -276,7 +276,10 @@ impl Core {
         if let Some(tx) = self.tick_out.as_mut() {
             tx.flush();
         }
-        let due = self.strategy.as_ref().is_some_and(|s| now.since(s.last_timer) >= TIMER_PERIOD_NS as u64);
+        let due = self
+            .strategy
+            .as_ref()
+            .is_some_and(|s| now.since(s.last_timer) >= TIMER_PERIOD_NS as u64);
         if due {
             self.current = Current::Strategy;
             if let Some(run) = self.strategy.as_mut() {
@@ -419,9 +422,10 @@ impl Hot {
     pub(crate) fn current_stage(&self) -> String {
         match self.core.current {
             Current::Loop => format!("thread:{}", self.name),
-            Current::Feed(i) => {
-                self.feeds.get(i).map_or_else(|| "feed".into(), |f| format!("feed:{}", f.feed.name()))
-            }
+            Current::Feed(i) => self
+                .feeds
+                .get(i)
+                .map_or_else(|| "feed".into(), |f| format!("feed:{}", f.feed.name())),
             Current::Strategy => "strategy".into(),
             Current::Risk => "risk".into(),
             Current::Gateway => "gateway".into(),

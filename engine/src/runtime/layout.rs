@@ -107,12 +107,20 @@ pub fn auto(n_feeds: usize, cores: &[usize], wait: WaitStrategy, pin: bool) -> P
                 wait,
             })
             .collect();
-        for (k, (name, stage)) in
-            [("strategy", StageRef::Strategy), ("risk", StageRef::Risk), ("gateway", StageRef::Gateway)]
-                .into_iter()
-                .enumerate()
+        for (k, (name, stage)) in [
+            ("strategy", StageRef::Strategy),
+            ("risk", StageRef::Risk),
+            ("gateway", StageRef::Gateway),
+        ]
+        .into_iter()
+        .enumerate()
         {
-            hot.push(ThreadPlan { name: name.into(), stages: vec![stage], core: core(1 + n_feeds + k), wait });
+            hot.push(ThreadPlan {
+                name: name.into(),
+                stages: vec![stage],
+                core: core(1 + n_feeds + k),
+                wait,
+            });
         }
         return Plan { hot, aux: aux(core(0)) };
     }
@@ -123,12 +131,18 @@ pub fn auto(n_feeds: usize, cores: &[usize], wait: WaitStrategy, pin: bool) -> P
         1 => (core(0), None),
         n => (core(n - 1), core(0)),
     };
-    Plan { hot: vec![ThreadPlan { name: "hot".into(), stages, core: hot_core, wait }], aux: aux(aux_core) }
+    Plan {
+        hot: vec![ThreadPlan { name: "hot".into(), stages, core: hot_core, wait }],
+        aux: aux(aux_core),
+    }
 }
 
 fn explicit(cfg: &LayoutConfig, feeds: &[String], cores: &[usize]) -> Result<Plan, ConfigError> {
     if cfg.threads.is_empty() {
-        return Err(ConfigError::new("layout.threads", "mode = \"explicit\" needs at least one thread"));
+        return Err(ConfigError::new(
+            "layout.threads",
+            "mode = \"explicit\" needs at least one thread",
+        ));
     }
     let check_core = |key: String, core: Option<usize>| -> Result<(), ConfigError> {
         match core {
@@ -148,7 +162,10 @@ fn explicit(cfg: &LayoutConfig, feeds: &[String], cores: &[usize]) -> Result<Pla
             if let Some(other) = hot.iter().find(|p: &&ThreadPlan| p.core == Some(c)) {
                 return Err(ConfigError::new(
                     key("core"),
-                    format!("core {c} is already given to thread {:?}; hot threads need a core each", other.name),
+                    format!(
+                        "core {c} is already given to thread {:?}; hot threads need a core each",
+                        other.name
+                    ),
                 ));
             }
         }
@@ -198,14 +215,27 @@ fn explicit(cfg: &LayoutConfig, feeds: &[String], cores: &[usize]) -> Result<Pla
         .map(|s| format!("{s:?}"))
         .collect();
     if !missing.is_empty() {
-        return Err(ConfigError::new("layout.threads", format!("no thread runs {}", missing.join(", "))));
+        return Err(ConfigError::new(
+            "layout.threads",
+            format!("no thread runs {}", missing.join(", ")),
+        ));
     }
     let plan_aux = match &cfg.aux {
         Some(a) => {
             check_core("layout.aux.core".into(), a.core)?;
-            ThreadPlan { name: "aux".into(), stages: vec![], core: a.core, wait: parse_wait("layout.aux.wait", &a.wait)? }
+            ThreadPlan {
+                name: "aux".into(),
+                stages: vec![],
+                core: a.core,
+                wait: parse_wait("layout.aux.wait", &a.wait)?,
+            }
         }
-        None => ThreadPlan { name: "aux".into(), stages: vec![], core: None, wait: WaitStrategy::spin_yield() },
+        None => ThreadPlan {
+            name: "aux".into(),
+            stages: vec![],
+            core: None,
+            wait: WaitStrategy::spin_yield(),
+        },
     };
     let plan = Plan { hot, aux: plan_aux };
     let (s, r, g) = (
@@ -221,7 +251,10 @@ fn explicit(cfg: &LayoutConfig, feeds: &[String], cores: &[usize]) -> Result<Pla
     }
     for t in &plan.hot {
         let has_feed = t.stages.iter().any(|s| matches!(s, StageRef::Feed(_)));
-        if has_feed && !t.has(StageRef::Strategy) && (t.has(StageRef::Risk) || t.has(StageRef::Gateway)) {
+        if has_feed
+            && !t.has(StageRef::Strategy)
+            && (t.has(StageRef::Risk) || t.has(StageRef::Gateway))
+        {
             return Err(ConfigError::new(
                 "layout.threads",
                 format!("thread {:?} runs feeds and a later stage without the strategy: fused stages must be contiguous", t.name),
@@ -276,12 +309,20 @@ mod tests {
     #[test]
     fn explicit_layout_errors_name_the_key() {
         let cores = [0, 1];
-        let err = resolve(&explicit_cfg(vec![thread("hot", &["feeds", "strategy", "risk", "gateway"], Some(7))]), &feeds(), &cores)
-            .unwrap_err();
+        let err = resolve(
+            &explicit_cfg(vec![thread("hot", &["feeds", "strategy", "risk", "gateway"], Some(7))]),
+            &feeds(),
+            &cores,
+        )
+        .unwrap_err();
         assert_eq!(err.key, "layout.threads[0].core");
         assert!(err.problem.contains("core 7 is not available"), "{err}");
-        let err = resolve(&explicit_cfg(vec![thread("hot", &["feeds", "strategy", "risk"], None)]), &feeds(), &cores)
-            .unwrap_err();
+        let err = resolve(
+            &explicit_cfg(vec![thread("hot", &["feeds", "strategy", "risk"], None)]),
+            &feeds(),
+            &cores,
+        )
+        .unwrap_err();
         assert!(err.problem.contains("no thread runs Gateway"), "{err}");
         let err = resolve(
             &explicit_cfg(vec![
@@ -293,10 +334,15 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.problem.contains("contiguous"), "{err}");
-        let err = resolve(&explicit_cfg(vec![thread("a", &["feed:nope"], None)]), &feeds(), &cores).unwrap_err();
+        let err = resolve(&explicit_cfg(vec![thread("a", &["feed:nope"], None)]), &feeds(), &cores)
+            .unwrap_err();
         assert!(err.problem.contains("no feed named \"nope\""), "{err}");
         let err = resolve(
-            &explicit_cfg(vec![thread("a", &["feeds", "strategy", "risk", "gateway", "risk"], None)]),
+            &explicit_cfg(vec![thread(
+                "a",
+                &["feeds", "strategy", "risk", "gateway", "risk"],
+                None,
+            )]),
             &feeds(),
             &cores,
         )

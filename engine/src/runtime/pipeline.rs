@@ -11,7 +11,9 @@ use crate::ring::{Consumer, FullPolicy, Producer, Ring, RingError};
 use crate::risk::{HaltSwitch, RiskApproved, RiskStage, RiskTelemetry};
 use crate::stage::{Batch, Feed, OrderSink, Strategy, Venue};
 use crate::telemetry::{Telemetry, TelemetrySnapshot};
-use crate::types::{ClientOrderIdGen, ExecReport, InstrumentId, InstrumentRegistry, Nanos, Order, Tick};
+use crate::types::{
+    ClientOrderIdGen, ExecReport, InstrumentId, InstrumentRegistry, Nanos, Order, Tick,
+};
 
 use super::hot::{Core, FeedRun, GatewayRun, Hot, RiskRun, StrategyRun};
 use super::layout::{Plan, StageRef, ThreadPlan};
@@ -91,7 +93,8 @@ fn ring<T: bytemuck::NoUninit + Send>(
     consumers: usize,
     telemetry: &mut Telemetry,
 ) -> Result<(Producer<T>, Vec<Consumer<T>>), RingError> {
-    let (tx, rxs) = Ring::<T>::builder(name, cfg.capacity).policy(cfg.policy).consumers(consumers).build()?;
+    let (tx, rxs) =
+        Ring::<T>::builder(name, cfg.capacity).policy(cfg.policy).consumers(consumers).build()?;
     telemetry.add_ring(tx.handle());
     Ok((tx, rxs))
 }
@@ -114,8 +117,17 @@ fn tick_ring(
 impl Pipeline {
     /// Builds the rings the plan needs, moves each stage onto its thread, and starts them.
     pub fn start(parts: PipelineParts) -> Result<Pipeline, StartError> {
-        let PipelineParts { registry, feeds, strategies, venue, recorder, rings, plan, halt, order_ids } =
-            parts;
+        let PipelineParts {
+            registry,
+            feeds,
+            strategies,
+            venue,
+            recorder,
+            rings,
+            plan,
+            halt,
+            order_ids,
+        } = parts;
         rings.validate()?;
         let s_thread = plan.thread_of(StageRef::Strategy);
         if plan.thread_of(StageRef::Risk) != s_thread {
@@ -126,11 +138,16 @@ impl Pipeline {
             .into());
         }
         let (Some(s_thread), Some(g_thread)) = (s_thread, plan.thread_of(StageRef::Gateway)) else {
-            return Err(ConfigError::new("layout.threads", "no thread runs the strategy and gateway").into());
+            return Err(ConfigError::new(
+                "layout.threads",
+                "no thread runs the strategy and gateway",
+            )
+            .into());
         };
 
         let mut telemetry = Telemetry::new();
-        let feed_tel: Vec<_> = feeds.iter().map(|f| telemetry.add_stage(&format!("feed:{}", f.name()))).collect();
+        let feed_tel: Vec<_> =
+            feeds.iter().map(|f| telemetry.add_stage(&format!("feed:{}", f.name()))).collect();
         let strategy_tel = telemetry.add_stage("strategy");
         let risk_tel = telemetry.add_stage("risk");
         let gateway_tel = telemetry.add_stage("gateway");
@@ -146,14 +163,20 @@ impl Pipeline {
         for (i, t) in plan.hot.iter().enumerate() {
             let has_feeds = t.stages.iter().any(|s| matches!(s, StageRef::Feed(_)));
             if has_feeds && i != s_thread {
-                let (tx, rx) = tick_ring(&format!("ticks:{}", t.name), rings.ticks, registry.len(), &mut telemetry)?;
+                let (tx, rx) = tick_ring(
+                    &format!("ticks:{}", t.name),
+                    rings.ticks,
+                    registry.len(),
+                    &mut telemetry,
+                )?;
                 tick_out[i] = Some(tx);
                 tick_in[s_thread].push(rx);
             }
         }
         let (mut order_out, mut order_in, mut exec_out, mut exec_in) = (None, None, None, None);
         if g_thread != s_thread {
-            let (tx, mut rx) = ring::<RiskApproved<Order>>("orders", rings.orders, 1, &mut telemetry)?;
+            let (tx, mut rx) =
+                ring::<RiskApproved<Order>>("orders", rings.orders, 1, &mut telemetry)?;
             order_out = Some(tx);
             order_in = rx.pop();
             let (tx, mut rx) = ring::<ExecReport>("exec", rings.exec, 1, &mut telemetry)?;
@@ -181,7 +204,12 @@ impl Pipeline {
         let routes: Vec<Vec<u16>> = (0..registry.len())
             .map(|i| {
                 let id = InstrumentId(i as u32);
-                strategies.iter().enumerate().filter(|(_, s)| s.wants(id)).map(|(k, _)| k as u16).collect()
+                strategies
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.wants(id))
+                    .map(|(k, _)| k as u16)
+                    .collect()
             })
             .collect();
         let telemetry = Arc::new(telemetry);
@@ -196,8 +224,13 @@ impl Pipeline {
             last_timer: Nanos::ZERO,
         });
         let mut risk_run = Some(RiskRun { risk, tel: risk_tel, sample: 0 });
-        let mut gateway_run =
-            Some(GatewayRun { venue, tel: gateway_tel, batch: Batch::new(), drain_deadline: None, sample: 0 });
+        let mut gateway_run = Some(GatewayRun {
+            venue,
+            tel: gateway_tel,
+            batch: Batch::new(),
+            drain_deadline: None,
+            sample: 0,
+        });
         let mut record_out = record_out;
 
         let mut hots = Vec::with_capacity(n);
@@ -206,10 +239,8 @@ impl Pipeline {
                 .stages
                 .iter()
                 .filter_map(|s| match s {
-                    StageRef::Feed(k) => feeds.get_mut(*k).and_then(Option::take).map(|feed| FeedRun {
-                        feed,
-                        tel: Arc::clone(&feed_tel[*k]),
-                        finished: false,
+                    StageRef::Feed(k) => feeds.get_mut(*k).and_then(Option::take).map(|feed| {
+                        FeedRun { feed, tel: Arc::clone(&feed_tel[*k]), finished: false }
                     }),
                     _ => None,
                 })

@@ -2,8 +2,8 @@
 
 use super::Batch;
 use crate::types::{
-    Action, ClientOrderId, ClientOrderIdGen, Clock, ExecReport, InstrumentId, Nanos, OrdType, OrderIntent,
-    Px, Qty, Side, StrategyId, Tick, TimeInForce,
+    Action, ClientOrderId, ClientOrderIdGen, Clock, ExecReport, InstrumentId, Nanos, OrdType,
+    OrderIntent, Px, Qty, Side, StrategyId, Tick, TimeInForce,
 };
 
 /// Intents one strategy callback may emit, at most.
@@ -151,7 +151,16 @@ impl OrderSink {
         price: Px,
         qty: Qty,
     ) -> Option<ClientOrderId> {
-        self.emit(Action::Replace, instrument, side, OrdType::Limit, TimeInForce::Gtc, price, qty, target)
+        self.emit(
+            Action::Replace,
+            instrument,
+            side,
+            OrdType::Limit,
+            TimeInForce::Gtc,
+            price,
+            qty,
+            target,
+        )
     }
 
     /// Intents emitted since the last [`OrderSink::clear`].

@@ -6,7 +6,9 @@ use super::px::{Px, Qty};
 use super::time::Nanos;
 
 /// What an execution report reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern,
+)]
 #[repr(u8)]
 pub enum ExecKind {
     /// The venue accepted the order.
@@ -37,7 +39,10 @@ impl ExecKind {
     /// Whether the order is finished after this report.
     #[inline]
     pub const fn is_terminal(self) -> bool {
-        matches!(self, ExecKind::Fill | ExecKind::Cancelled | ExecKind::Rejected | ExecKind::Expired)
+        matches!(
+            self,
+            ExecKind::Fill | ExecKind::Cancelled | ExecKind::Rejected | ExecKind::Expired
+        )
     }
 }
 

@@ -12,7 +12,19 @@ use rust_decimal::Decimal;
 use super::px::{FixedError, Px, Qty, Scale};
 
 /// Dense index of an instrument in the [`InstrumentRegistry`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::NoUninit, bytemuck::AnyBitPattern)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    bytemuck::NoUninit,
+    bytemuck::AnyBitPattern,
+)]
 #[repr(transparent)]
 pub struct InstrumentId(pub u32);
 
@@ -89,7 +101,9 @@ pub enum RegistryError {
         value: u8,
     },
     /// A tick or lot size that is not positive or not representable at the scale.
-    #[error("instrument {symbol}: {field} = {value} is not a positive multiple of the scale ({reason})")]
+    #[error(
+        "instrument {symbol}: {field} = {value} is not a positive multiple of the scale ({reason})"
+    )]
     BadStep {
         /// Symbol.
         symbol: String,

@@ -5,7 +5,9 @@ use super::px::{Px, Qty};
 use super::time::Nanos;
 
 /// Buy or sell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern,
+)]
 #[repr(u8)]
 pub enum Side {
     /// Buy.
@@ -35,7 +37,9 @@ impl Side {
 }
 
 /// Limit or market.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern,
+)]
 #[repr(u8)]
 pub enum OrdType {
     /// Limit order at `price`.
@@ -45,7 +49,9 @@ pub enum OrdType {
 }
 
 /// Time in force.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern,
+)]
 #[repr(u8)]
 pub enum TimeInForce {
     /// Good till cancelled.
@@ -59,7 +65,9 @@ pub enum TimeInForce {
 }
 
 /// What an intent asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern,
+)]
 #[repr(u8)]
 pub enum Action {
     /// A new order.
@@ -71,12 +79,36 @@ pub enum Action {
 }
 
 /// Client order id: unique across restarts (see [`ClientOrderIdGen`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::NoUninit, bytemuck::AnyBitPattern)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    bytemuck::NoUninit,
+    bytemuck::AnyBitPattern,
+)]
 #[repr(transparent)]
 pub struct ClientOrderId(pub u64);
 
 /// Dense index of a configured strategy.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, bytemuck::NoUninit, bytemuck::AnyBitPattern)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    bytemuck::NoUninit,
+    bytemuck::AnyBitPattern,
+)]
 #[repr(transparent)]
 pub struct StrategyId(pub u16);
 

@@ -5,7 +5,9 @@ use super::px::{Px, Qty};
 use super::time::Nanos;
 
 /// What a [`Tick`] reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern,
+)]
 #[repr(u8)]
 pub enum TickKind {
     /// A new top of book: best bid and ask with sizes.
@@ -15,7 +17,9 @@ pub enum TickKind {
 }
 
 /// The side that took liquidity in a trade, when the venue says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::CheckedBitPattern,
+)]
 #[repr(u8)]
 pub enum Aggressor {
     /// Not a trade, or not reported.
@@ -27,7 +31,9 @@ pub enum Aggressor {
 }
 
 /// Bit flags a feed sets on a tick; strategies and risk read them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::AnyBitPattern)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::NoUninit, bytemuck::AnyBitPattern,
+)]
 #[repr(transparent)]
 pub struct TickFlags(pub u16);
 
@@ -232,9 +238,11 @@ impl Tick {
     #[inline]
     pub const fn mid(&self) -> Option<Px> {
         match self.kind {
-            TickKind::Quote if self.px_a.raw() > 0 && self.px_b.raw() > 0 => {
-                Some(Px::from_raw(self.px_a.raw() / 2 + self.px_b.raw() / 2 + (self.px_a.raw() % 2 + self.px_b.raw() % 2) / 2))
-            }
+            TickKind::Quote if self.px_a.raw() > 0 && self.px_b.raw() > 0 => Some(Px::from_raw(
+                self.px_a.raw() / 2
+                    + self.px_b.raw() / 2
+                    + (self.px_a.raw() % 2 + self.px_b.raw() % 2) / 2,
+            )),
             _ => None,
         }
     }

@@ -10,7 +10,7 @@ use tickline_engine::config::{LayoutConfig, LayoutMode, RingConfig, RingsConfig,
 use tickline_engine::record::{Record, RecordKind, RecordSink};
 use tickline_engine::ring::{FullPolicy, WaitStrategy};
 use tickline_engine::risk::{HaltSwitch, RiskApproved};
-use tickline_engine::runtime::{auto, resolve, Plan, PipelineParts};
+use tickline_engine::runtime::{auto, resolve, PipelineParts, Plan};
 use tickline_engine::stage::{ExecBatch, Feed, FeedStatus, OrderSink, Strategy, TickBatch, Venue};
 use tickline_engine::types::*;
 
@@ -39,7 +39,14 @@ pub struct CountFeed {
 
 impl CountFeed {
     pub fn new(name: &str, limit: u64) -> CountFeed {
-        CountFeed { name: name.into(), limit, produced: 0, stopped: false, panic_at: None, hook: None }
+        CountFeed {
+            name: name.into(),
+            limit,
+            produced: 0,
+            stopped: false,
+            panic_at: None,
+            hook: None,
+        }
     }
 }
 
@@ -70,7 +77,14 @@ impl Feed for CountFeed {
             let k = self.produced as i64;
             let bid = Level { px: Px::from_raw(10_000 + k % 50), qty: Qty::from_raw(5) };
             let ask = Level { px: Px::from_raw(10_001 + k % 50), qty: Qty::from_raw(5) };
-            let t = Tick::quote(InstrumentId((self.produced % 2) as u32), bid, ask, self.produced, now, now);
+            let t = Tick::quote(
+                InstrumentId((self.produced % 2) as u32),
+                bid,
+                ask,
+                self.produced,
+                now,
+                now,
+            );
             let _ = out.push(t);
             self.produced += 1;
         }
@@ -103,7 +117,14 @@ impl Strategy for EveryK {
         }
         if self.seen % self.every == 0 {
             let bid = tick.bid().unwrap();
-            let _ = out.new_order(tick.instrument(), Side::Buy, OrdType::Limit, TimeInForce::Ioc, bid.px, Qty::from_raw(1));
+            let _ = out.new_order(
+                tick.instrument(),
+                Side::Buy,
+                OrdType::Limit,
+                TimeInForce::Ioc,
+                bid.px,
+                Qty::from_raw(1),
+            );
         }
     }
 }
@@ -197,7 +218,11 @@ pub fn split_plan(feeds: &[&str]) -> Plan {
     };
     let cfg = LayoutConfig {
         mode: LayoutMode::Explicit,
-        threads: vec![t("md", &["feeds"]), t("trade", &["strategy", "risk"]), t("gw", &["gateway"])],
+        threads: vec![
+            t("md", &["feeds"]),
+            t("trade", &["strategy", "risk"]),
+            t("gw", &["gateway"]),
+        ],
         ..LayoutConfig::default()
     };
     let names: Vec<String> = feeds.iter().map(|s| s.to_string()).collect();
@@ -205,7 +230,10 @@ pub fn split_plan(feeds: &[&str]) -> Plan {
 }
 
 pub fn lossless_rings() -> RingsConfig {
-    RingsConfig { ticks: RingConfig { capacity: 1024, policy: FullPolicy::Block }, ..RingsConfig::default() }
+    RingsConfig {
+        ticks: RingConfig { capacity: 1024, policy: FullPolicy::Block },
+        ..RingsConfig::default()
+    }
 }
 
 pub fn parts(
