@@ -164,7 +164,10 @@ impl Feed for SyntheticFeed {
             return FeedStatus::Finished;
         }
         let rate = self.spec.rate;
-        let (step_ns, step_rem) = if rate == 0 { (0, 0) } else { (1_000_000_000 / rate, 1_000_000_000 % rate) };
+        let (step_ns, step_rem) = (
+            1_000_000_000u64.checked_div(rate).unwrap_or(0),
+            1_000_000_000u64.checked_rem(rate).unwrap_or(0),
+        );
         let mut due = *self.due.get_or_insert(now);
         while !out.is_full() {
             if self.spec.max_ticks > 0 && self.produced >= self.spec.max_ticks {
@@ -213,8 +216,18 @@ mod tests {
             trade_every: 4,
             max_ticks: max,
             instruments: vec![
-                SyntheticInstrument { id: InstrumentId(0), start: Px::from_raw(10_000), tick: Px::from_raw(1), lot: Qty::from_raw(10) },
-                SyntheticInstrument { id: InstrumentId(1), start: Px::from_raw(5_000), tick: Px::from_raw(5), lot: Qty::from_raw(1) },
+                SyntheticInstrument {
+                    id: InstrumentId(0),
+                    start: Px::from_raw(10_000),
+                    tick: Px::from_raw(1),
+                    lot: Qty::from_raw(10),
+                },
+                SyntheticInstrument {
+                    id: InstrumentId(1),
+                    start: Px::from_raw(5_000),
+                    tick: Px::from_raw(5),
+                    lot: Qty::from_raw(1),
+                },
             ],
         }
     }
