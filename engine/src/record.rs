@@ -26,6 +26,8 @@ pub enum RecordKind {
     Rejected = 4,
     /// An [`ExecReport`] from a venue.
     Exec = 5,
+    /// A [`ControlRecord`]: an operator command and what became of it.
+    Control = 6,
 }
 
 impl RecordKind {
@@ -37,6 +39,7 @@ impl RecordKind {
             RecordKind::Approved => "approved",
             RecordKind::Rejected => "rejected",
             RecordKind::Exec => "exec",
+            RecordKind::Control => "control",
         }
     }
 
@@ -48,8 +51,55 @@ impl RecordKind {
             3 => RecordKind::Approved,
             4 => RecordKind::Rejected,
             5 => RecordKind::Exec,
+            6 => RecordKind::Control,
             _ => return None,
         })
+    }
+}
+
+/// An operator command as journaled: what, when, from where, and whether it was applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::AnyBitPattern)]
+#[repr(C)]
+pub struct ControlRecord {
+    /// When it was applied (or refused).
+    pub ts: Nanos,
+    /// [`crate::runtime::Command::code`].
+    pub command: u8,
+    /// 1 if applied, 0 if refused.
+    pub accepted: u8,
+    /// Bytes of `text` used.
+    pub text_len: u8,
+    /// Reserved, zero.
+    pub reserved: [u8; 5],
+    /// `"<command> | <origin> | <result>"`, UTF-8, truncated to 64 bytes.
+    pub text: [u8; 64],
+}
+
+const _: () = assert!(std::mem::size_of::<ControlRecord>() == 80);
+
+impl ControlRecord {
+    /// A record of `text` (truncated at a character boundary to 64 bytes).
+    pub fn new(ts: Nanos, command: u8, accepted: bool, text: &str) -> ControlRecord {
+        let mut end = text.len().min(64);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut buf = [0u8; 64];
+        buf[..end].copy_from_slice(&text.as_bytes()[..end]);
+        ControlRecord {
+            ts,
+            command,
+            accepted: u8::from(accepted),
+            text_len: end as u8,
+            reserved: [0; 5],
+            text: buf,
+        }
+    }
+
+    /// The text.
+    pub fn text(&self) -> &str {
+        let n = usize::from(self.text_len).min(64);
+        std::str::from_utf8(&self.text[..n]).unwrap_or("<invalid utf-8>")
     }
 }
 
@@ -83,6 +133,8 @@ pub enum RecordBody {
     Rejected(RiskReject),
     /// An execution report.
     Exec(ExecReport),
+    /// An operator command.
+    Control(ControlRecord),
 }
 
 impl Record {
@@ -121,6 +173,12 @@ impl Record {
         Record::of(RecordKind::Exec, ts, r)
     }
 
+    /// A control record.
+    #[inline]
+    pub fn control(ts: Nanos, c: &ControlRecord) -> Record {
+        Record::of(RecordKind::Control, ts, c)
+    }
+
     /// The payload bytes.
     pub fn payload(&self) -> &[u8] {
         let all = bytemuck::cast_slice::<u64, u8>(&self.payload);
@@ -139,6 +197,7 @@ impl Record {
             RecordKind::Approved => RecordBody::Approved(read(payload)?),
             RecordKind::Rejected => RecordBody::Rejected(read(payload)?),
             RecordKind::Exec => RecordBody::Exec(read(payload)?),
+            RecordKind::Control => RecordBody::Control(read(payload)?),
         })
     }
 }

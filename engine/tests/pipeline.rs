@@ -220,3 +220,70 @@ fn feed_and_venue_panics_name_their_stage() {
         Outcome::Clean => panic!("venue panic ended cleanly"),
     }
 }
+
+#[test]
+fn control_commands_apply_between_events_and_are_journaled() {
+    use tickline_engine::record::RecordKind;
+    use tickline_engine::runtime::{Command, ControlError};
+
+    let sink = CountSink::default();
+    let p = Pipeline::start(parts(
+        vec![Box::new(CountFeed::new("f", 0))],
+        EveryK { every: 3, seen: 0, panic_at: None },
+        EchoVenue::new(),
+        Some(sink.clone()),
+        fused_plan(),
+    ))
+    .unwrap();
+    let ctl = p.control();
+    let wait = Duration::from_secs(10);
+    let risk = p.risk().clone();
+    let approved = || risk.approved.get();
+
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(approved() > 0);
+    assert_eq!(ctl.call(Command::Halt, "test", wait), Ok("trading halted".into()));
+    let halted_at = approved();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(approved(), halted_at, "no order approved while halted");
+    assert!(risk.rejects_of(tickline_engine::risk::RejectReason::Halted) > 0);
+    assert_eq!(ctl.call(Command::Resume, "test", wait), Ok("trading resumed".into()));
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(approved() > halted_at, "orders flow again after resume");
+
+    let off = Command::EnableStrategy { strategy: "every-k".into(), enabled: false };
+    assert_eq!(ctl.call(off, "test", wait), Ok("every-k disabled".into()));
+    let intents = p.snapshot().stage("strategy").unwrap().emitted;
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        p.snapshot().stage("strategy").unwrap().emitted,
+        intents,
+        "a disabled strategy is not called"
+    );
+
+    let bad = Command::SetStrategyParam {
+        strategy: "every-k".into(),
+        name: "every".into(),
+        value: 5.into(),
+    };
+    assert!(
+        matches!(ctl.call(bad, "test", wait), Err(ControlError::Refused(why)) if why.contains("no parameter"))
+    );
+    let unknown = Command::EnableStrategy { strategy: "nope".into(), enabled: true };
+    assert!(
+        matches!(ctl.call(unknown, "test", wait), Err(ControlError::Refused(why)) if why.contains("unknown strategy"))
+    );
+    let before = p.snapshot().stage("gateway").unwrap().events;
+    assert_eq!(ctl.call(Command::CancelAll, "test", wait), Ok("cancel-all sent".into()));
+    assert_eq!(
+        p.snapshot().stage("gateway").unwrap().events,
+        before + 1,
+        "cancel-all reached the venue through risk"
+    );
+
+    p.stop();
+    finished(&p);
+    assert_eq!(p.join(), Outcome::Clean);
+    assert_eq!(sink.count(RecordKind::Control), 6, "every command journaled, applied or refused");
+    assert_eq!(ctl.call(Command::Halt, "test", wait), Err(ControlError::Stopped));
+}

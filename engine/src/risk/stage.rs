@@ -127,8 +127,29 @@ impl RiskStage {
         }
     }
 
+    /// The instruments it checks against.
+    pub fn registry(&self) -> &InstrumentRegistry {
+        &self.registry
+    }
+
+    /// Sets a limit by name (operator control, config reload). Returns what changed, or why
+    /// the value was refused; a refused value leaves the old limit in force.
+    pub fn set_limit(
+        &mut self,
+        name: &str,
+        instrument: Option<crate::types::InstrumentId>,
+        value: rust_decimal::Decimal,
+    ) -> Result<String, String> {
+        let _ = (instrument, value);
+        Err(format!("unknown risk limit {name:?}"))
+    }
+
     #[inline]
     fn evaluate(&self, intent: &OrderIntent) -> Result<(), RejectReason> {
+        if intent.action == Action::Cancel && intent.target == crate::types::ClientOrderId::ALL {
+            // Cancel-all reduces risk on every instrument: always allowed.
+            return Ok(());
+        }
         let Some(inst) = self.registry.get(intent.instrument) else {
             return Err(RejectReason::UnknownInstrument);
         };

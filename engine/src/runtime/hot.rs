@@ -7,13 +7,14 @@
 
 use std::sync::Arc;
 
-use crate::record::Record;
+use crate::record::{ControlRecord, Record};
 use crate::ring::{Consumer, Producer, Waiter};
 use crate::risk::{HaltCause, RiskApproved, RiskReject, RiskStage};
 use crate::stage::{ExecBatch, Feed, FeedStatus, OrderSink, Strategy, TickBatch, Venue};
 use crate::telemetry::{StageTelemetry, Telemetry};
 use crate::types::{Clock, ExecReport, Nanos, Order, OrderIntent, StrategyId, Tick};
 
+use super::control::{Command, ControlRequest, CONTROL_EVERY};
 use super::lifecycle::Lifecycle;
 
 /// Events between two sampled stage-latency measurements (a sample costs two clock reads).
@@ -43,6 +44,8 @@ pub(crate) struct FeedRun {
 
 pub(crate) struct StrategyRun {
     pub(crate) strategies: Vec<Box<dyn Strategy>>,
+    /// Per strategy: whether it is called (operator control).
+    pub(crate) enabled: Vec<bool>,
     /// Per instrument index: the strategies that want its ticks.
     pub(crate) routes: Vec<Vec<u16>>,
     pub(crate) sink: OrderSink,
@@ -78,6 +81,8 @@ pub(crate) struct Core {
     pub(crate) lifecycle: Arc<Lifecycle>,
     pub(crate) telemetry: Arc<Telemetry>,
     pub(crate) current: Current,
+    /// Operator commands (strategy thread only).
+    pub(crate) control: Option<crossbeam_channel::Receiver<ControlRequest>>,
 }
 
 impl Core {
@@ -117,6 +122,9 @@ impl Core {
         let Some(run) = self.strategy.as_mut() else { return };
         if let Some(route) = run.routes.get(tick.instrument().index()) {
             for &i in route {
+                if !run.enabled.get(usize::from(i)).copied().unwrap_or(false) {
+                    continue;
+                }
                 if let Some(s) = run.strategies.get_mut(usize::from(i)) {
                     run.sink.begin(StrategyId(i), tick.recv_ns());
                     s.on_tick(&tick, &mut run.sink);
@@ -271,6 +279,82 @@ impl Core {
         n
     }
 
+    /// Applies waiting operator commands (strategy thread; idle, or every `CONTROL_EVERY`
+    /// busy iterations).
+    #[cold]
+    pub(crate) fn drain_control(&mut self) {
+        let Some(rx) = self.control.as_ref() else { return };
+        let mut pending = Vec::new();
+        while let Ok(req) = rx.try_recv() {
+            pending.push(req);
+        }
+        for req in pending {
+            let result = self.apply(&req.command);
+            let now = Clock::now();
+            let text = match &result {
+                Ok(note) => format!("{} | {} | ok: {note}", req.command.describe(), req.origin),
+                Err(why) => format!("{} | {} | refused: {why}", req.command.describe(), req.origin),
+            };
+            tracing::info!(command = %req.command.describe(), origin = %req.origin, result = ?result, "control");
+            let rec = ControlRecord::new(now, req.command.code(), result.is_ok(), &text);
+            self.record(Record::control(now, &rec));
+            if let Some(reply) = req.reply {
+                let _ = reply.try_send(result);
+            }
+        }
+    }
+
+    fn apply(&mut self, command: &Command) -> Result<String, String> {
+        let halt = Arc::clone(self.lifecycle.halt());
+        match command {
+            Command::Halt => {
+                halt.trip(HaltCause::Operator);
+                Ok("trading halted".into())
+            }
+            Command::Resume => {
+                if self.lifecycle.stop_requested() {
+                    return Err("the engine is shutting down".into());
+                }
+                halt.resume();
+                Ok("trading resumed".into())
+            }
+            Command::CancelAll => {
+                let run = self.strategy.as_mut().ok_or("no strategy stage on this thread")?;
+                run.sink.begin(StrategyId(u16::MAX), Nanos::ZERO);
+                run.sink.cancel_all().ok_or("order sink full")?;
+                self.route_intents();
+                Ok("cancel-all sent".into())
+            }
+            Command::EnableStrategy { strategy, enabled } => {
+                let run = self.strategy.as_mut().ok_or("no strategy stage on this thread")?;
+                let i = find_strategy(run, strategy)?;
+                run.enabled[i] = *enabled;
+                Ok(format!("{strategy} {}", if *enabled { "enabled" } else { "disabled" }))
+            }
+            Command::SetStrategyParam { strategy, name, value } => {
+                let run = self.strategy.as_mut().ok_or("no strategy stage on this thread")?;
+                let i = find_strategy(run, strategy)?;
+                run.strategies[i].set_param(name, *value)?;
+                Ok(format!("{strategy}.{name} = {value}"))
+            }
+            Command::SetRiskLimit { name, instrument, value } => {
+                let r = self.risk.as_mut().ok_or("no risk stage on this thread")?;
+                let id = match instrument {
+                    Some(sym) => Some(
+                        r.risk
+                            .registry()
+                            .iter()
+                            .find(|i| &i.symbol == sym)
+                            .map(|i| i.id)
+                            .ok_or_else(|| format!("unknown instrument {sym:?}"))?,
+                    ),
+                    None => None,
+                };
+                r.risk.set_limit(name, id, *value)
+            }
+        }
+    }
+
     /// Idle housekeeping: strategy timers, pending conflated ticks.
     fn idle(&mut self, now: Nanos) {
         if let Some(tx) = self.tick_out.as_mut() {
@@ -285,6 +369,9 @@ impl Core {
             if let Some(run) = self.strategy.as_mut() {
                 run.last_timer = now;
                 for (i, s) in run.strategies.iter_mut().enumerate() {
+                    if !run.enabled[i] {
+                        continue;
+                    }
                     run.sink.begin(StrategyId(i as u16), Nanos::ZERO);
                     s.on_timer(now, &mut run.sink);
                 }
@@ -306,6 +393,7 @@ pub(crate) struct Hot {
     pub(crate) batch: TickBatch,
     pub(crate) forward_closed: bool,
     pub(crate) feeds_stopped: bool,
+    pub(crate) busy: u32,
 }
 
 impl Hot {
@@ -330,10 +418,15 @@ impl Hot {
                 if !self.feeds_stopped && self.core.lifecycle.stop_requested() {
                     self.stop_feeds();
                 }
+                self.busy = self.busy.wrapping_add(1);
+                if self.busy % CONTROL_EVERY == 0 {
+                    self.core.drain_control();
+                }
                 self.waiter.reset();
                 continue;
             }
             self.core.current = Current::Loop;
+            self.core.drain_control();
             self.core.idle(now);
             if self.shutdown_step(now) {
                 break;
@@ -419,6 +512,8 @@ impl Hot {
     }
 
     /// The name of the stage a panic happened in.
+    ///
+    /// (Control commands run in `Current::Loop`.)
     pub(crate) fn current_stage(&self) -> String {
         match self.core.current {
             Current::Loop => format!("thread:{}", self.name),
@@ -431,4 +526,11 @@ impl Hot {
             Current::Gateway => "gateway".into(),
         }
     }
+}
+
+fn find_strategy(run: &StrategyRun, name: &str) -> Result<usize, String> {
+    run.strategies
+        .iter()
+        .position(|s| s.name() == name)
+        .ok_or_else(|| format!("unknown strategy {name:?}"))
 }

@@ -15,6 +15,7 @@ use crate::types::{
     ClientOrderIdGen, ExecReport, InstrumentId, InstrumentRegistry, Nanos, Order, Tick,
 };
 
+use super::control::ControlHandle;
 use super::hot::{Core, FeedRun, GatewayRun, Hot, RiskRun, StrategyRun};
 use super::layout::{Plan, StageRef, ThreadPlan};
 use super::lifecycle::{Lifecycle, StageFailure};
@@ -85,6 +86,7 @@ pub struct Pipeline {
     risk: Arc<RiskTelemetry>,
     plan: Plan,
     unpinned: Arc<crate::telemetry::SharedCounter>,
+    control: ControlHandle,
 }
 
 fn ring<T: bytemuck::NoUninit + Send>(
@@ -215,7 +217,11 @@ impl Pipeline {
         let telemetry = Arc::new(telemetry);
 
         let mut feeds: Vec<Option<Box<dyn Feed>>> = feeds.into_iter().map(Some).collect();
+        let (control, control_rx) = super::control::channel();
+        let mut control_rx = Some(control_rx);
+        let enabled = vec![true; strategies.len()];
         let mut strategy_run = Some(StrategyRun {
+            enabled,
             strategies,
             routes,
             sink: OrderSink::new(order_ids),
@@ -259,6 +265,7 @@ impl Pipeline {
                 lifecycle: Arc::clone(&lifecycle),
                 telemetry: Arc::clone(&telemetry),
                 current: super::hot::Current::Loop,
+                control: if is_s { control_rx.take() } else { None },
             };
             hots.push(Hot {
                 name: t.name.clone(),
@@ -271,6 +278,7 @@ impl Pipeline {
                 batch: Batch::new(),
                 forward_closed: false,
                 feeds_stopped: false,
+                busy: 0,
             });
         }
 
@@ -308,7 +316,12 @@ impl Pipeline {
                 .map_err(|source| StartError::Spawn { thread: "recorder".into(), source })?;
             threads.push(handle);
         }
-        Ok(Pipeline { lifecycle, threads, telemetry, risk: risk_counters, plan, unpinned })
+        Ok(Pipeline { lifecycle, threads, telemetry, risk: risk_counters, plan, unpinned, control })
+    }
+
+    /// A handle to send operator commands.
+    pub fn control(&self) -> ControlHandle {
+        self.control.clone()
     }
 
     /// Asks the pipeline to stop: feeds stop, rings drain, threads exit.

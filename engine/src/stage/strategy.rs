@@ -28,6 +28,13 @@ pub trait Strategy: Send {
         let _ = (report, out);
     }
 
+    /// Sets a parameter at run time (operator control). Unknown names and bad values are
+    /// refused with the reason; the strategy keeps its old value.
+    fn set_param(&mut self, name: &str, value: rust_decimal::Decimal) -> Result<(), String> {
+        let _ = value;
+        Err(format!("strategy {} has no parameter {name:?}", self.name()))
+    }
+
     /// A timer tick (the stage calls it when idle, at most every millisecond).
     fn on_timer(&mut self, now: Nanos, out: &mut OrderSink) {
         let _ = (now, out);
@@ -160,6 +167,20 @@ impl OrderSink {
             price,
             qty,
             target,
+        )
+    }
+
+    /// Cancels every open order on every instrument (operator cancel-all; runtime only).
+    pub fn cancel_all(&mut self) -> Option<ClientOrderId> {
+        self.emit(
+            Action::Cancel,
+            InstrumentId(u32::MAX),
+            Side::Buy,
+            OrdType::Limit,
+            TimeInForce::Gtc,
+            Px::ZERO,
+            Qty::ZERO,
+            ClientOrderId::ALL,
         )
     }
 

@@ -95,6 +95,11 @@ pub enum Action {
 #[repr(transparent)]
 pub struct ClientOrderId(pub u64);
 
+impl ClientOrderId {
+    /// As the target of a cancel: every open order (the kill switch's cancel-all).
+    pub const ALL: ClientOrderId = ClientOrderId(u64::MAX);
+}
+
 /// Dense index of a configured strategy.
 #[derive(
     Clone,

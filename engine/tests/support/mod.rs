@@ -186,7 +186,7 @@ impl Venue for EchoVenue {
 
 /// Counts records by kind.
 #[derive(Clone, Default)]
-pub struct CountSink(pub Arc<[AtomicU64; 6]>);
+pub struct CountSink(pub Arc<[AtomicU64; 8]>);
 
 impl CountSink {
     pub fn count(&self, k: RecordKind) -> u64 {

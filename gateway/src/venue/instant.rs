@@ -67,6 +67,8 @@ impl Venue for InstantVenue {
                 self.queue.push_back(report(ExecKind::New, Qty::ZERO, Qty::ZERO, i.qty));
                 self.queue.push_back(report(ExecKind::Fill, i.qty, i.qty, Qty::ZERO));
             }
+            // Every order fills at once, so a cancel-all finds nothing open.
+            Action::Cancel if i.target == tickline_engine::types::ClientOrderId::ALL => {}
             Action::Cancel => {
                 self.queue.push_back(report(ExecKind::Cancelled, Qty::ZERO, Qty::ZERO, Qty::ZERO));
             }
