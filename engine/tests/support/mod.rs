@@ -26,6 +26,9 @@ pub fn registry() -> Arc<InstrumentRegistry> {
     Arc::new(InstrumentRegistry::build(&[spec("A"), spec("B")]).unwrap())
 }
 
+/// Switches something on (true) or off (false) at a tick count, on the feed's thread.
+pub type Hook = (u64, u64, fn(bool));
+
 /// Quotes alternating instruments A and B; finite (`limit`) or endless (`limit == 0`).
 pub struct CountFeed {
     pub name: String,
@@ -34,7 +37,7 @@ pub struct CountFeed {
     pub stopped: bool,
     pub panic_at: Option<u64>,
     /// Called (on the feed's thread) when `produced` reaches these counts.
-    pub hook: Option<(u64, u64, fn(bool))>,
+    pub hook: Option<Hook>,
 }
 
 impl CountFeed {
