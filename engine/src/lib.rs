@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod position;
 pub mod record;
 pub mod ring;
 pub mod risk;

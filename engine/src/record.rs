@@ -28,6 +28,15 @@ pub enum RecordKind {
     Exec = 5,
     /// A [`ControlRecord`]: an operator command and what became of it.
     Control = 6,
+    /// The engine halted trading on its own account, where no command or risk decision
+    /// records it (shutdown): a [`ControlRecord`] whose `command` is the
+    /// [`crate::risk::HaltCause`] code, so a replay halts at the same point.
+    Halt = 7,
+    /// The effective config at start-up (JSON written by `tools`; never on a ring).
+    Config = 8,
+    /// A session start: process, time, first client order id (JSON written by `tools`;
+    /// never on a ring).
+    Session = 9,
 }
 
 impl RecordKind {
@@ -40,6 +49,9 @@ impl RecordKind {
             RecordKind::Rejected => "rejected",
             RecordKind::Exec => "exec",
             RecordKind::Control => "control",
+            RecordKind::Halt => "halt",
+            RecordKind::Config => "config",
+            RecordKind::Session => "session",
         }
     }
 
@@ -52,6 +64,9 @@ impl RecordKind {
             4 => RecordKind::Rejected,
             5 => RecordKind::Exec,
             6 => RecordKind::Control,
+            7 => RecordKind::Halt,
+            8 => RecordKind::Config,
+            9 => RecordKind::Session,
             _ => return None,
         })
     }
@@ -135,6 +150,8 @@ pub enum RecordBody {
     Exec(ExecReport),
     /// An operator command.
     Control(ControlRecord),
+    /// A halt the engine made on its own account.
+    Halt(ControlRecord),
 }
 
 impl Record {
@@ -179,6 +196,12 @@ impl Record {
         Record::of(RecordKind::Control, ts, c)
     }
 
+    /// A record of a halt the engine made on its own account (shutdown).
+    #[inline]
+    pub fn halt(ts: Nanos, c: &ControlRecord) -> Record {
+        Record::of(RecordKind::Halt, ts, c)
+    }
+
     /// The payload bytes.
     pub fn payload(&self) -> &[u8] {
         let all = bytemuck::cast_slice::<u64, u8>(&self.payload);
@@ -198,6 +221,9 @@ impl Record {
             RecordKind::Rejected => RecordBody::Rejected(read(payload)?),
             RecordKind::Exec => RecordBody::Exec(read(payload)?),
             RecordKind::Control => RecordBody::Control(read(payload)?),
+            RecordKind::Halt => RecordBody::Halt(read(payload)?),
+            // Variable-length JSON, decoded by `tools`.
+            RecordKind::Config | RecordKind::Session => return None,
         })
     }
 }

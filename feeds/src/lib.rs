@@ -43,15 +43,21 @@
 
 pub mod book;
 pub mod capture;
+pub mod capture_feed;
+pub mod capture_writer;
 mod decode_error;
 mod error;
 mod json;
+mod outbox;
 mod payload;
+pub mod reasonability;
 pub mod replay;
 pub mod symbol_table;
 pub mod synthetic;
 pub mod telemetry;
 pub mod venue;
+pub mod venue_telemetry;
+pub mod ws;
 
 pub use decode_error::DecodeError;
 pub use error::{Error, Result};

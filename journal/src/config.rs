@@ -18,7 +18,7 @@
 
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -35,7 +35,7 @@ pub const MAX_SEGMENT_SIZE: u64 = 1 << 30;
 pub const DEFAULT_FLUSH_INTERVAL_MS: u64 = 10;
 
 /// Configuration of a journal [`Writer`](crate::Writer).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JournalConfig {
     /// Directory holding the segment files. Created if missing. Required.
@@ -71,8 +71,8 @@ pub struct JournalConfig {
 ///
 /// In TOML: `{ mode = "page_cache" }`, `{ mode = "periodic", interval_ms = 10 }` or
 /// `{ mode = "batch" }`; `interval_ms` is required for `periodic` and refused elsewhere.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "DurabilityToml")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "DurabilityToml", into = "DurabilityToml")]
 pub enum Durability {
     /// Committed as soon as `append` returns: the record is in the page cache and the kernel
     /// writes it back in its own time. Survives a process crash, not a machine crash. No
@@ -100,7 +100,7 @@ impl Default for Durability {
 }
 
 /// What recovery may cut off when it opens a journal whose last segment ends badly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecoveryPolicy {
     /// Cut off a torn tail: bad or partial bytes after the last valid record with no valid
@@ -115,14 +115,15 @@ pub enum RecoveryPolicy {
 
 /// The TOML shape of [`Durability`]. Serde's internally tagged enums let unknown keys
 /// through on unit variants, so the mode is parsed flat and checked here.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct DurabilityToml {
     mode: DurabilityMode,
+    #[serde(skip_serializing_if = "Option::is_none")]
     interval_ms: Option<u64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 enum DurabilityMode {
     PageCache,
@@ -146,6 +147,20 @@ impl TryFrom<DurabilityToml> for Durability {
             (DurabilityMode::PageCache | DurabilityMode::Batch, Some(_)) => {
                 Err("`interval_ms` applies only to durability mode \"periodic\"".into())
             }
+        }
+    }
+}
+
+impl From<Durability> for DurabilityToml {
+    fn from(d: Durability) -> Self {
+        match d {
+            Durability::PageCache => {
+                DurabilityToml { mode: DurabilityMode::PageCache, interval_ms: None }
+            }
+            Durability::Periodic { interval_ms } => {
+                DurabilityToml { mode: DurabilityMode::Periodic, interval_ms: Some(interval_ms) }
+            }
+            Durability::Batch => DurabilityToml { mode: DurabilityMode::Batch, interval_ms: None },
         }
     }
 }
@@ -214,6 +229,18 @@ mod tests {
         let c: JournalConfig =
             toml::from_str("dir = \"j\"\nrecovery = \"truncate_corrupt\"").unwrap();
         assert_eq!(c.recovery, RecoveryPolicy::TruncateCorrupt);
+    }
+
+    #[test]
+    fn serializes_back_to_what_it_parses() {
+        for d in [Durability::PageCache, Durability::Batch, Durability::Periodic { interval_ms: 7 }]
+        {
+            let mut c = JournalConfig::new("j");
+            c.durability = d;
+            c.recovery = RecoveryPolicy::TruncateCorrupt;
+            let text = toml::to_string(&c).unwrap();
+            assert_eq!(toml::from_str::<JournalConfig>(&text).unwrap(), c, "{text}");
+        }
     }
 
     #[test]

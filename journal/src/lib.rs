@@ -115,8 +115,9 @@ pub use reader::Reader;
 pub use record::{OwnedRecord, Record, Start};
 pub use recovery::{Recovery, Truncation};
 pub use retention::{
-    backup, list_segments, prune, BackupReport, PruneBudget, PruneReport, SegmentInfo, SegmentState,
+    backup, backup_with, list_segments, prune, BackupReport, PruneBudget, PruneReport, SegmentInfo,
+    SegmentState,
 };
 pub use tailer::{TailOptions, Tailer};
-pub use verify::{verify, VerifyReport};
+pub use verify::{verify, verify_with, VerifyReport};
 pub use writer::{CommitWatch, Writer, WriterStats};

@@ -170,6 +170,17 @@ pub struct BackupReport {
 /// fails the backup with [`Error::Corrupt`]. `dest` is created if needed and must not
 /// already hold segments.
 pub fn backup(src: impl AsRef<Path>, dest: impl AsRef<Path>, up_to: u64) -> Result<BackupReport> {
+    backup_with(src, dest, up_to, &mut |_, _| {})
+}
+
+/// As [`backup`], calling `progress(records_copied, records_to_copy)` after each segment
+/// copied and once the copy is verified.
+pub fn backup_with(
+    src: impl AsRef<Path>,
+    dest: impl AsRef<Path>,
+    up_to: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<BackupReport> {
     let (src, dest) = (src.as_ref(), dest.as_ref());
     let fail = |problem: String| Error::Backup { dest: dest.to_path_buf(), problem };
     std::fs::create_dir_all(dest).map_err(|e| Error::io("create", dest, e))?;
@@ -205,6 +216,8 @@ pub fn backup(src: impl AsRef<Path>, dest: impl AsRef<Path>, up_to: u64) -> Resu
 
     let mut report =
         BackupReport { segments: 0, records: 0, bytes: 0, first_seq: first, last_seq: up_to };
+    let total = up_to - first + 1;
+    progress(0, total);
     let mut seq = first;
     for (f, h) in &segs {
         if seq > up_to {
@@ -242,6 +255,7 @@ pub fn backup(src: impl AsRef<Path>, dest: impl AsRef<Path>, up_to: u64) -> Resu
             .map_err(|e| Error::io("write", &path, e))?;
         report.segments += 1;
         report.bytes += off as u64;
+        progress(report.records, total);
     }
     if seq <= up_to {
         return Err(Error::SeqUnavailable { dir: src.to_path_buf(), seq: up_to, first, next: seq });

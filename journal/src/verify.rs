@@ -43,6 +43,15 @@ impl VerifyReport {
 /// writer holds the journal the bytes after its last record are taken for the record being
 /// written (a writer fills a record's first word last), not reported as a torn tail.
 pub fn verify(dir: impl AsRef<Path>) -> Result<VerifyReport> {
+    verify_with(dir, &mut |_, _| {})
+}
+
+/// As [`verify`], calling `progress(segments_done, segments_total)` after each segment file
+/// (for a progress line over a long journal).
+pub fn verify_with(
+    dir: impl AsRef<Path>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<VerifyReport> {
     let dir = dir.as_ref();
     let mut report = VerifyReport::default();
     let mut prev_index: Option<u64> = None;
@@ -52,7 +61,10 @@ pub fn verify(dir: impl AsRef<Path>) -> Result<VerifyReport> {
     // started segment follows it (or no writer is live).
     let mut tail: Option<Corruption> = None;
     let live = lock::writer_is_live(dir)?;
-    for f in segment::list(dir)? {
+    let files = segment::list(dir)?;
+    let total = files.len() as u64;
+    for (done, f) in files.into_iter().enumerate() {
+        progress(done as u64, total);
         let issue = |problem| Corruption {
             segment: f.index,
             path: f.path.clone(),
@@ -111,6 +123,7 @@ pub fn verify(dir: impl AsRef<Path>) -> Result<VerifyReport> {
         }
         expect_seq = scan_segment(&seg, header.first_seq, &mut report, &mut tail);
     }
+    progress(total, total);
     // Non-zero bytes after the last record of the last segment are, while a writer holds
     // the journal, the record it is writing (its first word goes last); otherwise a torn tail.
     if !live {

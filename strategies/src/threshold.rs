@@ -5,14 +5,17 @@
 //! either way the reference resets to the current mid. A position cap keeps it from piling up:
 //! it only buys below `+max_position` and only sells above `-max_position`, counting fills.
 
+use rust_decimal::Decimal;
 use tickline_engine::stage::{OrderSink, Strategy};
 use tickline_engine::types::{ExecReport, InstrumentId, OrdType, Px, Qty, Side, Tick, TimeInForce};
+
+use crate::leg::Leg;
 
 /// Threshold strategy parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ThresholdParams {
     /// Instrument traded.
-    pub instrument: InstrumentId,
+    pub leg: Leg,
     /// Mid move from the reference that triggers an order.
     pub threshold: Px,
     /// Order size.
@@ -48,7 +51,7 @@ impl Strategy for Threshold {
     }
 
     fn wants(&self, instrument: InstrumentId) -> bool {
-        instrument == self.params.instrument
+        instrument == self.params.leg.id
     }
 
     #[inline]
@@ -73,7 +76,7 @@ impl Strategy for Threshold {
             self.reference = Some(mid);
         }
         if let Some((side, px)) = side {
-            let _ = out.new_order(p.instrument, side, OrdType::Limit, TimeInForce::Ioc, px, p.qty);
+            let _ = out.new_order(p.leg.id, side, OrdType::Limit, TimeInForce::Ioc, px, p.qty);
         }
     }
 
@@ -81,6 +84,23 @@ impl Strategy for Threshold {
         if report.kind.is_fill() {
             self.position += report.side.sign() * report.last_qty.raw();
         }
+    }
+
+    fn set_param(&mut self, name: &str, value: Decimal) -> Result<(), String> {
+        let leg = self.params.leg;
+        match name {
+            "threshold" => {
+                let t = leg.distance(name, value)?;
+                if !t.is_positive() {
+                    return Err(format!("{name} {value}: must be positive"));
+                }
+                self.params.threshold = t;
+            }
+            "qty" => self.params.qty = leg.size(name, value)?,
+            "max_position" => self.params.max_position = leg.cap(name, value)?,
+            _ => return Err(format!("strategy {} has no parameter {name:?}", self.name)),
+        }
+        Ok(())
     }
 }
 
@@ -118,7 +138,7 @@ mod tests {
         let mut s = Threshold::new(
             "t",
             ThresholdParams {
-                instrument: InstrumentId(0),
+                leg: crate::testing::leg(0),
                 threshold: Px::from_raw(10),
                 qty: Qty::from_raw(2),
                 max_position: Qty::from_raw(2),
@@ -143,5 +163,10 @@ mod tests {
         assert_eq!(run(&mut s, quote(119, 121)), None, "at the cap: no more buys");
         let o = run(&mut s, quote(109, 111)).expect("move of -10 sells");
         assert_eq!((o.side, o.price), (Side::Sell, Px::from_raw(109)));
+        s.set_param("threshold", Decimal::new(20, 2)).unwrap();
+        assert_eq!(run(&mut s, quote(119, 121)), None, "a move of 10 < 20 now");
+        assert!(s.set_param("threshold", Decimal::ZERO).is_err());
+        assert!(s.set_param("qty", Decimal::new(3, 0)).is_ok());
+        assert!(s.set_param("bogus", Decimal::ONE).is_err());
     }
 }

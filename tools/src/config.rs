@@ -27,6 +27,10 @@ pub struct Config {
     pub strategies: Vec<StrategyConfig>,
     /// The venue adapter.
     pub gateway: GatewayConfig,
+    /// Pre-trade risk limits (`tickline_engine::risk::RiskConfig`). No limit has a default:
+    /// one left out rejects every order that needs it.
+    #[serde(default)]
+    pub risk: tickline_engine::risk::RiskConfig,
     /// Rings (defaults documented in `tickline_engine::config::RingsConfig`).
     #[serde(default)]
     pub rings: RingsConfig,
@@ -36,6 +40,14 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// The metrics and admin HTTP sidecar (defaults documented in
+    /// `crate::admin::AdminConfig`; absent = no admin port).
+    #[serde(default)]
+    pub admin: crate::admin::AdminConfig,
+    /// The journal (defaults documented in `crate::journal_sink::JournalSection`; absent =
+    /// record nothing).
+    #[serde(default)]
+    pub journal: crate::journal_sink::JournalSection,
 }
 
 /// `[run]`.
@@ -57,11 +69,28 @@ pub struct LogConfig {
     /// `text` or `json`. Default `text`.
     #[serde(default = "LogConfig::default_format")]
     pub format: String,
+    /// File to append log lines to; absent = stderr. Default: absent.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Lines the non-blocking writer buffers before it drops (or, with `lossy = false`,
+    /// blocks the logging thread). Default 128000.
+    #[serde(default = "LogConfig::default_buffered_lines")]
+    pub buffered_lines: usize,
+    /// Drop lines when the buffer is full instead of blocking the thread that logs.
+    /// Default `true`: a slow disk must never stall the engine.
+    #[serde(default = "LogConfig::default_lossy")]
+    pub lossy: bool,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: Self::default_level(), format: Self::default_format() }
+        LogConfig {
+            level: Self::default_level(),
+            format: Self::default_format(),
+            file: None,
+            buffered_lines: Self::default_buffered_lines(),
+            lossy: Self::default_lossy(),
+        }
     }
 }
 
@@ -71,6 +100,12 @@ impl LogConfig {
     }
     fn default_format() -> String {
         "text".into()
+    }
+    fn default_buffered_lines() -> usize {
+        128_000
+    }
+    fn default_lossy() -> bool {
+        true
     }
 }
 
@@ -100,6 +135,23 @@ pub enum FeedConfig {
         /// Symbols it quotes (venue `synthetic`... or any venue in `instruments`).
         instruments: Vec<String>,
     },
+    /// A live Binance spot feed (see `crate::feed_config::BinanceFeedSettings`).
+    Binance(crate::feed_config::BinanceFeedSettings),
+    /// A live OKX feed (see `crate::feed_config::OkxFeedSettings`).
+    Okx(crate::feed_config::OkxFeedSettings),
+    /// A recorded Binance frame capture (`<recv_ns> <frame>` lines, gzip or plain) replayed
+    /// through the Binance handler as fast as the pipeline takes it; the feed finishes at the
+    /// end of the file.
+    Capture {
+        /// Feed name (unique).
+        name: String,
+        /// Capture file; a relative path is taken from the current directory.
+        path: String,
+        /// The `binance` instrument whose book the capture's REST snapshot lines load; may be
+        /// left out when `instruments` has one `binance` instrument.
+        #[serde(default)]
+        snapshot_symbol: Option<String>,
+    },
 }
 
 fn default_seed() -> u64 {
@@ -120,6 +172,9 @@ impl FeedConfig {
     pub fn name(&self) -> &str {
         match self {
             FeedConfig::Synthetic { name, .. } => name,
+            FeedConfig::Binance(s) => &s.name,
+            FeedConfig::Okx(s) => &s.name,
+            FeedConfig::Capture { name, .. } => name,
         }
     }
 }
@@ -141,13 +196,99 @@ pub enum StrategyConfig {
         /// Largest absolute position, decimal.
         max_position: Decimal,
     },
+    /// Two-sided quotes around mid or microprice with inventory skew
+    /// (`tickline_strategies::market_maker`).
+    MarketMaker {
+        /// Strategy name (unique).
+        name: String,
+        /// Symbol quoted.
+        instrument: String,
+        /// `mid` or `microprice`. Default `mid`.
+        #[serde(default = "default_fair")]
+        fair: String,
+        /// Distance of each quote from the fair value, decimal price.
+        half_spread: Decimal,
+        /// Quote size, decimal (on the lot grid).
+        qty: Decimal,
+        /// Quote shift per `qty` of inventory, decimal price. Default "0".
+        #[serde(default)]
+        skew: Decimal,
+        /// Largest absolute position it quotes into, decimal.
+        max_position: Decimal,
+        /// Target move that triggers a cancel/replace, decimal price.
+        requote: Decimal,
+    },
+    /// EMA crossover entries with stop-loss and take-profit exits
+    /// (`tickline_strategies::momentum`).
+    Momentum {
+        /// Strategy name (unique).
+        name: String,
+        /// Symbol traded.
+        instrument: String,
+        /// Fast EMA period, quotes.
+        fast: u32,
+        /// Slow EMA period, quotes (> fast).
+        slow: u32,
+        /// Entry size, decimal.
+        qty: Decimal,
+        /// Stop-loss distance from the entry price, decimal ("0" = off).
+        stop_loss: Decimal,
+        /// Take-profit distance from the entry price, decimal ("0" = off).
+        take_profit: Decimal,
+    },
+    /// Mean reversion on the spread `mid(leg_a) − mid(leg_b)` (`tickline_strategies::spread`).
+    Spread {
+        /// Strategy name (unique).
+        name: String,
+        /// First leg's symbol.
+        leg_a: String,
+        /// Second leg's symbol.
+        leg_b: String,
+        /// EMA period of the spread's mean, spreads.
+        window: u32,
+        /// Deviation from the mean that opens a position, decimal price.
+        entry: Decimal,
+        /// Deviation within which a position is closed, decimal price (< entry).
+        exit: Decimal,
+        /// Size on leg a, decimal.
+        qty_a: Decimal,
+        /// Size on leg b, decimal.
+        qty_b: Decimal,
+    },
+}
+
+fn default_fair() -> String {
+    "mid".into()
 }
 
 impl StrategyConfig {
+    /// The `kind` as written in the config.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StrategyConfig::Threshold { .. } => "threshold",
+            StrategyConfig::MarketMaker { .. } => "market-maker",
+            StrategyConfig::Momentum { .. } => "momentum",
+            StrategyConfig::Spread { .. } => "spread",
+        }
+    }
+
+    /// The symbol it trades (a spread's first leg).
+    pub fn instrument(&self) -> &str {
+        match self {
+            StrategyConfig::Threshold { instrument, .. }
+            | StrategyConfig::MarketMaker { instrument, .. }
+            | StrategyConfig::Momentum { instrument, .. } => instrument,
+            StrategyConfig::Spread { leg_a, .. } => leg_a,
+        }
+    }
+
     /// Strategy name.
     pub fn name(&self) -> &str {
         match self {
-            StrategyConfig::Threshold { name, .. } => name,
+            StrategyConfig::Threshold { name, .. }
+            | StrategyConfig::MarketMaker { name, .. }
+            | StrategyConfig::Momentum { name, .. }
+            | StrategyConfig::Spread { name, .. } => name,
         }
     }
 }
@@ -161,6 +302,26 @@ pub enum GatewayConfig {
         /// Venue name.
         name: String,
     },
+    /// The simulated exchange: price-time priority against the feed's book, queue position,
+    /// fees, latency (keys and defaults in `tickline_gateway::config::SimSettings`).
+    Sim(tickline_gateway::config::SimSettings),
+    /// A FIX 4.4 initiator (keys and defaults in `tickline_gateway::config::FixSettings`).
+    Fix(tickline_gateway::config::FixSettings),
+}
+
+impl GatewayConfig {
+    /// Checks the venue's settings; the error names the key (`gateway.latency`).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let named = |e: tickline_gateway::Error| match e {
+            tickline_gateway::Error::Config { key, problem } => ConfigError::new(key, problem),
+            other => ConfigError::new("gateway", other.to_string()),
+        };
+        match self {
+            GatewayConfig::Instant { .. } => Ok(()),
+            GatewayConfig::Sim(s) => s.to_config().map(drop).map_err(named),
+            GatewayConfig::Fix(f) => f.to_config().map(drop).map_err(named),
+        }
+    }
 }
 
 /// Why a config could not be loaded.
@@ -193,7 +354,7 @@ pub enum LoadError {
 }
 
 /// A loaded, validated config with what validation built.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Loaded {
     /// The config as written.
     pub config: Config,
@@ -203,6 +364,8 @@ pub struct Loaded {
     pub duration: Option<Duration>,
     /// Where it came from.
     pub origin: String,
+    /// The file it was read from (`None` for the embedded default): SIGHUP re-reads it.
+    pub path: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -216,7 +379,9 @@ impl Config {
             }
             None => (DEFAULT_CONFIG.to_owned(), "embedded default".to_owned()),
         };
-        Config::parse(&text, &origin)
+        let mut loaded = Config::parse(&text, &origin)?;
+        loaded.path = path.map(Path::to_path_buf);
+        Ok(loaded)
     }
 
     /// Parses and validates config text.
@@ -225,7 +390,7 @@ impl Config {
             .map_err(|e| LoadError::Parse { origin: origin.to_owned(), message: e.to_string() })?;
         let invalid = |error| LoadError::Invalid { origin: origin.to_owned(), error };
         let (registry, duration) = config.validate().map_err(invalid)?;
-        Ok(Loaded { config, registry, duration, origin: origin.to_owned() })
+        Ok(Loaded { config, registry, duration, origin: origin.to_owned(), path: None })
     }
 
     fn validate(&self) -> Result<(InstrumentRegistry, Option<Duration>), ConfigError> {
@@ -254,6 +419,25 @@ impl Config {
             }
             names.push(f.name());
             match f {
+                FeedConfig::Binance(s) => s.validate(i, &registry)?,
+                FeedConfig::Okx(s) => s.validate(i, &registry)?,
+                FeedConfig::Capture { path, snapshot_symbol, .. } => {
+                    if path.is_empty() {
+                        return Err(ConfigError::new(format!("feeds[{i}].path"), "empty path"));
+                    }
+                    let binance: Vec<_> =
+                        registry.iter().filter(|x| x.venue == "binance").collect();
+                    let known = match snapshot_symbol {
+                        Some(sym) => binance.iter().any(|x| &x.symbol == sym),
+                        None => binance.len() == 1,
+                    };
+                    if !known {
+                        return Err(ConfigError::new(
+                            format!("feeds[{i}].snapshot_symbol"),
+                            "name the binance instrument (venue = \"binance\") whose book the capture's REST snapshots load",
+                        ));
+                    }
+                }
                 FeedConfig::Synthetic { instruments, rate, start_price, .. } => {
                     if instruments.is_empty() {
                         return Err(ConfigError::new(
@@ -320,8 +504,12 @@ impl Config {
                         }
                     }
                 }
+                other => {
+                    crate::wiring::strategy(i, other, &registry)?;
+                }
             }
         }
+        self.risk.resolve(&registry)?;
         if !["error", "warn", "info", "debug", "trace"].contains(&self.log.level.as_str()) {
             return Err(ConfigError::new(
                 "log.level",
@@ -334,16 +522,31 @@ impl Config {
                 format!("{:?}: use text or json", self.log.format),
             ));
         }
+        if !(1..=10_000_000).contains(&self.log.buffered_lines) {
+            return Err(ConfigError::new("log.buffered_lines", "must be 1 to 10000000"));
+        }
+        if self.log.file.as_deref().is_some_and(str::is_empty) {
+            return Err(ConfigError::new("log.file", "empty path; leave it out to log to stderr"));
+        }
+        self.admin.resolve()?;
+        self.journal.validate()?;
+        self.gateway.validate()?;
         // The layout is resolved against this host's cores here, so an impossible layout
         // fails before anything starts.
         let feed_names: Vec<String> = self.feeds.iter().map(|f| f.name().to_owned()).collect();
-        tickline_engine::runtime::resolve(
+        let plan = tickline_engine::runtime::resolve(
             &self.layout,
             &feed_names,
             &tickline_engine::runtime::available_cores(),
         )?;
+        crate::wiring::check_sim_layout(&self.gateway, &self.layout, &plan)?;
         Ok((registry, duration))
     }
+}
+
+/// The journal directory the config records into, if journaling is enabled.
+pub fn journal_dir(config: &Config) -> Option<std::path::PathBuf> {
+    config.journal.enabled.then(|| config.journal.dir.clone())
 }
 
 /// Finds an instrument by symbol (any venue; symbols are unique per venue, the first wins).
@@ -379,6 +582,43 @@ mod tests {
         let l = Config::load(None).unwrap();
         assert_eq!(l.registry.len(), 3);
         assert_eq!(l.duration, Some(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn sim_and_fix_gateways_load_and_name_bad_keys() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for f in ["configs/sim.toml", "configs/fix-example.toml"] {
+            let l = Config::load(Some(&root.join(f))).unwrap_or_else(|e| panic!("{f}: {e}"));
+            assert!(matches!(l.config.gateway, GatewayConfig::Sim(_) | GatewayConfig::Fix(_)));
+        }
+        let sim = std::fs::read_to_string(root.join("configs/sim.toml")).unwrap();
+        let e = Config::parse(&sim.replace("latency = \"20us\"", "latency = \"soon\""), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gateway.latency"), "{e}");
+        let e = Config::parse(&sim.replace("depth = 32", "depth = 32\nbogus = 1"), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bogus"), "{e}");
+        // The simulated exchange needs the strategy's ticks: an explicit layout that splits
+        // them is refused; an automatic one is fused.
+        let gw = Config::load(Some(&root.join("configs/sim.toml"))).unwrap().config.gateway;
+        assert!(matches!(gw, GatewayConfig::Sim(_)));
+        let wait = tickline_engine::ring::WaitStrategy::spin_yield();
+        let split = tickline_engine::runtime::auto(1, &[0, 1, 2, 3, 4, 5, 6, 7], wait, false);
+        use tickline_engine::runtime::StageRef::{Gateway, Strategy};
+        assert_ne!(split.thread_of(Gateway), split.thread_of(Strategy));
+        let explicit = LayoutConfig {
+            mode: tickline_engine::config::LayoutMode::Explicit,
+            ..LayoutConfig::default()
+        };
+        let e = crate::wiring::check_sim_layout(&gw, &explicit, &split).unwrap_err();
+        assert!(e.to_string().contains("layout.threads"), "{e}");
+        let mut fused = split.clone();
+        crate::wiring::fuse_gateway_with_strategy(&mut fused);
+        assert_eq!(fused.thread_of(Gateway), fused.thread_of(Strategy));
+        assert!(fused.hot.iter().all(|t| !t.stages.is_empty()));
+        assert!(crate::wiring::check_sim_layout(&gw, &explicit, &fused).is_ok());
     }
 
     #[test]

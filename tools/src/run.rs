@@ -47,14 +47,70 @@ pub fn run(
     stop: &Arc<AtomicBool>,
     recorder: Option<Box<dyn RecordSink>>,
 ) -> anyhow::Result<RunResult> {
+    run_with_reload(loaded, duration, stop, recorder, None)
+}
+
+/// As [`run`]; each time `reload` becomes true (SIGHUP) the config file is re-read and changed
+/// risk limits and strategy parameters are applied (see [`crate::reload`]).
+pub fn run_with_reload(
+    loaded: &Loaded,
+    duration: Option<Duration>,
+    stop: &Arc<AtomicBool>,
+    recorder: Option<Box<dyn RecordSink>>,
+    reload: Option<&Arc<AtomicBool>>,
+) -> anyhow::Result<RunResult> {
     Clock::init();
-    let parts = crate::wiring::build(loaded, recorder)?;
+    let mut current: Option<Loaded> = None;
+    // Bound before anything starts, so a busy port or a missing token stops the run here.
+    let admin = crate::admin::bind(&loaded.config.admin)?;
+    // Opened before anything starts: a second writer is refused here, and the config and
+    // session records come first in the session.
+    let mut journal = None;
+    let recorder = match recorder {
+        Some(r) => Some(r),
+        None => crate::journal_sink::open_for_run(loaded, duration)?.map(|(sink, info)| {
+            journal = Some(info);
+            Box::new(sink) as Box<dyn RecordSink>
+        }),
+    };
+    let mut parts = crate::wiring::build(loaded, recorder)?;
+    if let Some(j) = &journal {
+        parts.order_ids = j.order_ids.clone();
+    }
     tracing::info!(layout = %parts.plan.describe().trim_end().replace('\n', "; "), "starting pipeline");
     let started = Instant::now();
     let pipeline = Pipeline::start(parts)?;
+    let admin = match admin {
+        Some(bound) => {
+            let state = crate::admin::EngineState::new(
+                Arc::clone(pipeline.risk()),
+                loaded.config.risk.clone(),
+                tickline_engine::position::money_scale(&loaded.registry),
+            );
+            let sources = crate::admin::Sources::from_pipeline(&pipeline, loaded, Arc::new(state));
+            match bound.start(sources) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    pipeline.stop();
+                    let _ = pipeline.join();
+                    return Err(e);
+                }
+            }
+        }
+        None => None,
+    };
     let mut stop_at: Option<Instant> = None;
     while !pipeline.is_finished() {
         std::thread::sleep(POLL);
+        if reload.is_some_and(|r| r.swap(false, Ordering::AcqRel)) {
+            let live = current.get_or_insert_with(|| loaded.clone());
+            match crate::reload::reload(live, &pipeline.control()) {
+                Ok(note) => tracing::info!(origin = %live.origin, %note, "config reloaded"),
+                Err(why) => {
+                    tracing::warn!(origin = %live.origin, %why, "config reload refused; running limits and parameters kept")
+                }
+            }
+        }
         let expired = duration.is_some_and(|d| started.elapsed() >= d);
         if stop_at.is_none() && (expired || stop.load(Ordering::Relaxed)) {
             stop_at = Some(Instant::now());
@@ -66,5 +122,12 @@ pub fn run(
     let snapshot = pipeline.snapshot();
     let risk = Arc::clone(pipeline.risk());
     let outcome = pipeline.join();
+    if let Some(j) = &journal {
+        j.log_end();
+    }
+    // The admin port answers (`/health`, `/ready` 503 "shutting down") until every thread exits.
+    if let Some(a) = admin {
+        a.stop();
+    }
     Ok(RunResult { outcome, summary: Summary::new(&snapshot, &risk, elapsed), drain })
 }

@@ -3,6 +3,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use rust_decimal::Decimal;
+use tickline_engine::position::PositionSnapshot;
 use tickline_engine::risk::{RejectReason, RiskTelemetry};
 use tickline_engine::telemetry::TelemetrySnapshot;
 
@@ -35,6 +37,16 @@ pub struct Summary {
     pub tick_to_order: tickline_engine::telemetry::Percentiles,
     /// Records the recorder wrote.
     pub recorded: u64,
+    /// Positions and PnL of every instrument that traded.
+    pub positions: Vec<PositionSnapshot>,
+    /// Net PnL (realized + unrealized − fees) over every instrument, quote currency.
+    pub net_pnl: Decimal,
+    /// Highest net PnL of the run.
+    pub peak_pnl: Decimal,
+    /// Automatic halts risk tripped (loss, drawdown, repeated executions).
+    pub risk_halts: u64,
+    /// Orders still open (resting or in flight) at the end.
+    pub open_orders: u64,
 }
 
 /// One ring's loss counters.
@@ -88,6 +100,16 @@ impl Summary {
             lost: t.lost,
             tick_to_order: t.tick_to_order,
             recorded: stage("recorder").map_or(0, |s| s.emitted),
+            positions: risk
+                .positions
+                .snapshot()
+                .into_iter()
+                .filter(|p| p.fills > 0 || !p.position.is_zero())
+                .collect(),
+            net_pnl: risk.positions.totals().net_pnl,
+            peak_pnl: risk.positions.totals().peak_pnl,
+            risk_halts: risk.auto_halts.get(),
+            open_orders: risk.open_orders.get(),
         }
     }
 
@@ -112,6 +134,27 @@ impl Summary {
             "  fills        {:>12}   (exec reports: {})",
             self.fills, self.exec_reports
         );
+        let _ = writeln!(
+            s,
+            "  pnl          {:>12}   (net: realized + unrealized - fees; peak {}; risk halts {}; open orders {})",
+            self.net_pnl, self.peak_pnl, self.risk_halts, self.open_orders
+        );
+        for p in &self.positions {
+            let avg = p.avg_price.map_or_else(|| "-".to_owned(), |a| a.round_dp(8).to_string());
+            let _ = writeln!(
+                s,
+                "    {:<12} position {} @ {}  mark {}  realized {}  unrealized {}  fees {}  net {}  ({} fills)",
+                p.symbol,
+                p.position,
+                avg,
+                p.mark,
+                p.realized,
+                p.unrealized,
+                p.fees,
+                p.net,
+                p.fills
+            );
+        }
         let _ = writeln!(s, "  recorded     {:>12}", self.recorded);
         let _ = writeln!(s, "  lost         {:>12}", self.lost);
         let _ = writeln!(s, "  rings (pushed / dropped / conflated / full):");

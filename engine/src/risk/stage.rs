@@ -1,17 +1,36 @@
 //! The risk stage: every order passes here or nowhere.
 //!
-//! This is the foundation's rule set: fail-closed checks that need no configured limits
-//! (halt, instrument known, quantity and price sane and on grid, market data reasonable, a
-//! reference price present). Limit-based controls build on the same `check` path.
+//! [`RiskStage::check_with`] runs every pre-trade control in a fixed order and returns the
+//! first reason to refuse, or an approval. Nothing passes by default: an unknown instrument,
+//! a missing reference price or a limit that is not configured is a reject. The checks read
+//! only state this thread owns (market view, open orders, positions, token buckets); an
+//! approval then commits what it uses (tokens, the order's reservation). Time is the intent's
+//! decision time, so a check reads no clock until it has passed.
+//!
+//! Order of checks (the first failure is the reason): cancel-all passes; instrument known;
+//! cancels pass if they name an open order; halt (or the risk limit that tripped it); venue
+//! session up; replace target; client id unused; quantity and price sane and on grid; limits
+//! configured; market data reasonable, referenced and fresh; order quantity; order notional;
+//! price collar; position (worst case); gross exposure (worst case); open orders per
+//! instrument and in total; duplicate; self-trade; order and message token buckets, per
+//! instrument then global.
 
 use std::sync::Arc;
 
-use super::{HaltSwitch, RejectReason, RiskApproved};
-use crate::telemetry::Counter;
-use crate::types::{
-    Action, ExecReport, InstrumentRegistry, Nanos, OrdType, Order, OrderIntent, Px, Tick,
-    TickFlags, TickKind,
+use super::limits::notional_scale;
+use super::orders::{Found, OpenOrders};
+use super::{
+    CancelOnDisconnect, HaltCause, HaltSwitch, RejectReason, RiskApproved, RiskLimits,
+    RiskTelemetry, MAX_OPEN_ORDERS,
 };
+use crate::position::{Position, PositionBook};
+use crate::types::{
+    Action, ClientOrderId, ExecKind, ExecReport, InstrumentId, InstrumentRegistry, Nanos, OrdType,
+    Order, OrderIntent, Px, Side, Tick, TickFlags, TickKind,
+};
+
+use super::bucket::{TokenBucket, UNIT};
+use super::grid::Grid;
 
 /// A refused intent, as recorded in the journal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
@@ -29,47 +48,184 @@ pub struct RiskReject {
 
 const _: () = assert!(std::mem::size_of::<RiskReject>() == 80);
 
-/// Risk counters, readable by the sidecar.
-#[derive(Debug, Default)]
-pub struct RiskTelemetry {
-    /// Orders approved.
-    pub approved: Counter,
-    /// Rejects by reason, indexed by [`RejectReason::index`].
-    pub rejects: [Counter; RejectReason::ALL.len()],
+/// What the pipeline builds its risk stage from.
+#[derive(Clone, Debug)]
+pub struct RiskSetup {
+    /// The limits (from `[risk]`, see [`super::RiskConfig`]).
+    pub limits: RiskLimits,
+    /// The hook the gateway calls when its venue session drops.
+    pub disconnect: Arc<CancelOnDisconnect>,
 }
 
-impl RiskTelemetry {
-    /// Rejects of one reason.
-    pub fn rejects_of(&self, reason: RejectReason) -> u64 {
-        self.rejects[reason.index()].get()
+impl RiskSetup {
+    /// `limits` with a fresh, connected cancel-on-disconnect hook.
+    pub fn new(limits: RiskLimits) -> RiskSetup {
+        RiskSetup { limits, disconnect: Arc::new(CancelOnDisconnect::new()) }
     }
+}
 
-    /// All rejects.
-    pub fn rejects_total(&self) -> u64 {
-        self.rejects.iter().map(Counter::get).sum()
-    }
+const ONE: Grid = match Grid::new(1) {
+    Some(g) => g,
+    None => panic!("1 is a positive step"),
+};
+
+/// Approved new orders remembered per instrument for duplicate detection.
+const DUP_SLOTS: usize = 8;
+/// Nanoseconds in a day: the daily loss limit's period (UTC days).
+const DAY_NS: i64 = 86_400_000_000_000;
+
+/// A recent order's fingerprint: equal orders have equal fingerprints; unequal ones rarely do
+/// (then the exact fields decide).
+/// 64 bits, compared one word at a time: a vector load over the word the last approval just
+/// stored would stall on store forwarding.
+#[inline(always)]
+fn fingerprint(price: i64, qty: i64, strategy: u16, side: i64) -> u64 {
+    (price as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ (qty as u64).wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
+        ^ (u64::from(strategy) << 2 | (side as u64 & 3))
+}
+
+/// What an approval takes: the target's slot, the exposure term with the order, and the
+/// four bucket levels read (instrument order, global order, instrument message, global
+/// message).
+#[derive(Clone, Copy, Debug, Default)]
+struct Plan {
+    target: Option<u32>,
+    term: i128,
+    levels: [u64; 4],
 }
 
 #[derive(Clone, Copy, Debug, Default)]
-struct MarketState {
-    reference: Px,
-    flags: TickFlags,
+struct Recent {
+    ts: i64,
+    price: i64,
+    qty: i64,
+    strategy: u16,
+    /// `Side::sign`, 0 for an empty slot.
+    side: i64,
 }
 
-/// The pre-trade risk stage. Owned by the thread that runs it.
+/// Hot per-instrument state: market view, limits in fixed point, buckets, recent orders.
+#[derive(Clone, Debug)]
+struct Inst {
+    reference: Px,
+    flags: TickFlags,
+    last_quote: i64,
+    tick: Grid,
+    lot: Grid,
+    ready: bool,
+    max_qty: i64,
+    max_notional: i128,
+    collar_bps: i128,
+    max_pos: i64,
+    max_open: u32,
+    order_bucket: TokenBucket,
+    msg_bucket: TokenBucket,
+    /// `10^(money_scale − notional_scale)`.
+    factor: u128,
+    /// Largest `quantity × price` that `factor` can scale without overflowing an `i128`.
+    factor_room: u128,
+    /// This instrument's term of the gross exposure, money scale.
+    exposure: i128,
+    recent_fp: [u64; DUP_SLOTS],
+    recent: [Recent; DUP_SLOTS],
+    recent_next: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Global {
+    ready: bool,
+    max_open: u32,
+    max_gross: i128,
+    order_bucket: TokenBucket,
+    msg_bucket: TokenBucket,
+    exec_bucket: TokenBucket,
+    exec_throttle: bool,
+    daily_loss: i128,
+    max_drawdown: i128,
+    dup_window: i64,
+    max_age: i64,
+    gross: i128,
+    peak: i128,
+    day_start: i128,
+    next_day: i64,
+}
+
+/// The pre-trade risk stage. Owned by the strategy thread.
 #[derive(Debug)]
 pub struct RiskStage {
     registry: Arc<InstrumentRegistry>,
     halt: Arc<HaltSwitch>,
-    market: Vec<MarketState>,
+    link: Arc<CancelOnDisconnect>,
+    limits: RiskLimits,
+    inst: Vec<Inst>,
+    global: Global,
+    orders: OpenOrders,
+    positions: PositionBook,
     telemetry: Arc<RiskTelemetry>,
+    tripped: Option<RejectReason>,
+    cancel_all: bool,
+    seen_disconnects: u64,
 }
 
 impl RiskStage {
-    /// A risk stage over `registry`, obeying `halt`.
+    /// A risk stage with no limit configured: it approves cancels and nothing else.
     pub fn new(registry: Arc<InstrumentRegistry>, halt: Arc<HaltSwitch>) -> RiskStage {
-        let market = vec![MarketState::default(); registry.len()];
-        RiskStage { registry, halt, market, telemetry: Arc::new(RiskTelemetry::default()) }
+        let limits = RiskLimits::unconfigured(&registry);
+        RiskStage::with_setup(registry, halt, RiskSetup::new(limits))
+    }
+
+    /// A risk stage enforcing `setup`'s limits.
+    pub fn with_setup(
+        registry: Arc<InstrumentRegistry>,
+        halt: Arc<HaltSwitch>,
+        setup: RiskSetup,
+    ) -> RiskStage {
+        let positions = PositionBook::new(&registry);
+        let money = positions.money_scale();
+        let inst = registry
+            .iter()
+            .map(|i| Inst {
+                reference: Px::ZERO,
+                flags: TickFlags::default(),
+                last_quote: i64::MIN,
+                // The registry refuses non-positive steps.
+                tick: Grid::new(i.tick_size.raw()).unwrap_or(ONE),
+                lot: Grid::new(i.lot_size.raw()).unwrap_or(ONE),
+                ready: false,
+                max_qty: 0,
+                max_notional: 0,
+                collar_bps: 0,
+                max_pos: 0,
+                max_open: 0,
+                order_bucket: TokenBucket::default(),
+                msg_bucket: TokenBucket::default(),
+                factor: 10u128.pow(money - notional_scale(i)),
+                factor_room: i128::MAX as u128 / 10u128.pow(money - notional_scale(i)),
+                exposure: 0,
+                recent_fp: [0; DUP_SLOTS],
+                recent: [Recent::default(); DUP_SLOTS],
+                recent_next: 0,
+            })
+            .collect();
+        let telemetry = Arc::new(RiskTelemetry::new(Arc::clone(positions.telemetry())));
+        let mut stage = RiskStage {
+            orders: OpenOrders::new(registry.len(), 2 * MAX_OPEN_ORDERS as usize),
+            limits: RiskLimits::unconfigured(&registry),
+            registry,
+            halt,
+            link: setup.disconnect,
+            inst,
+            global: Global::default(),
+            positions,
+            telemetry,
+            tripped: None,
+            cancel_all: false,
+            seen_disconnects: 0,
+        };
+        stage.apply_limits(setup.limits);
+        stage.seen_disconnects = stage.link.disconnects();
+        stage
     }
 
     /// Counters for the sidecar.
@@ -77,27 +233,145 @@ impl RiskStage {
         Arc::clone(&self.telemetry)
     }
 
-    /// Market data: reference prices and reasonability flags per instrument.
+    /// The instruments it checks against.
+    pub fn registry(&self) -> &InstrumentRegistry {
+        &self.registry
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &RiskLimits {
+        &self.limits
+    }
+
+    /// The cancel-on-disconnect hook (clone it for the gateway).
+    pub fn disconnect_hook(&self) -> &Arc<CancelOnDisconnect> {
+        &self.link
+    }
+
+    /// Positions and PnL.
+    pub fn positions(&self) -> &PositionBook {
+        &self.positions
+    }
+
+    /// An instrument's position.
+    pub fn position(&self, id: InstrumentId) -> Option<&Position> {
+        self.positions.get(id)
+    }
+
+    /// An instrument's open orders: (live count, reserved buy quantity, reserved sell
+    /// quantity), raw.
+    pub fn open_orders(&self, id: InstrumentId) -> (u32, i64, i64) {
+        let b = self.orders.book(id.index());
+        (b.open, b.reserved[0], b.reserved[1])
+    }
+
+    /// Gross worst-case exposure, raw at the money scale.
+    pub fn gross_exposure(&self) -> i128 {
+        self.global.gross
+    }
+
+    /// The risk limit that halted trading, while it is halted.
+    pub fn tripped(&self) -> Option<RejectReason> {
+        self.tripped
+    }
+
+    /// Whether risk wants every open order cancelled (an automatic halt, the kill switch, a
+    /// venue disconnect); reading it clears it. The runtime then sends a cancel-all.
+    #[inline]
+    pub fn take_cancel_all(&mut self) -> bool {
+        std::mem::take(&mut self.cancel_all)
+    }
+
+    /// Market data: reference prices, reasonability flags and quote times per instrument;
+    /// marks positions and re-evaluates the loss limits.
     #[inline]
     pub fn on_tick(&mut self, tick: &Tick) {
-        let Some(m) = self.market.get_mut(tick.instrument().index()) else { return };
-        m.flags = tick.flags();
+        let idx = tick.instrument().index();
+        let Some(s) = self.inst.get_mut(idx) else { return };
         let reference = match tick.kind() {
-            TickKind::Quote => tick.mid(),
-            TickKind::Trade => tick.last_trade().map(|(l, _)| l.px),
+            TickKind::Quote => {
+                let mut flags = tick.flags();
+                if let (Some(b), Some(a)) = (tick.bid(), tick.ask()) {
+                    if b.px.is_positive() && a.px.is_positive() && b.px >= a.px {
+                        flags = flags.union(TickFlags::CROSSED);
+                    }
+                }
+                s.flags = flags;
+                s.last_quote = tick.recv_ns().0;
+                tick.mid()
+            }
+            TickKind::Trade => {
+                // A trade says nothing about the book: keep its crossed state.
+                s.flags = TickFlags(s.flags.0 & TickFlags::CROSSED.0).union(tick.flags());
+                tick.last_trade().map(|(l, _)| l.px)
+            }
         };
-        if let Some(px) = reference {
-            m.reference = px;
+        if let Some(px) = reference.filter(|p| p.is_positive() && *p != s.reference) {
+            s.reference = px;
+            self.positions.mark(tick.instrument(), px);
+            self.refresh_exposure(idx);
+            self.after_pnl(tick.recv_ns().0);
+        }
+        let d = self.link.disconnects();
+        if d != self.seen_disconnects {
+            self.seen_disconnects = d;
+            self.cancel_all = true;
         }
     }
 
-    /// An execution report (positions and limits use it).
+    /// An execution report: positions, open orders, the execution throttle, loss limits.
     #[inline]
     pub fn on_exec(&mut self, report: &ExecReport) {
-        let _ = report;
+        let fill = report.kind.is_fill();
+        if fill {
+            if self.positions.on_exec(report).is_err() {
+                self.telemetry.position_errors.inc();
+            }
+            if self.global.exec_throttle
+                && !self.global.exec_bucket.take(report.ts.0)
+                && self.tripped.is_none()
+            {
+                self.trip(RejectReason::ExecutionThrottle);
+            }
+        }
+        match self.orders.find(report.client_id.0) {
+            Some(Found::Order(slot)) => {
+                let e = *self.orders.entry(slot);
+                match report.kind {
+                    ExecKind::New => {}
+                    ExecKind::PartialFill => self.orders.fill(slot, report.last_qty.raw()),
+                    ExecKind::Fill => self.orders.remove(slot),
+                    ExecKind::Cancelled | ExecKind::Expired | ExecKind::Rejected => {
+                        self.orders.remove(slot)
+                    }
+                    ExecKind::Replaced => {
+                        if let Some(Found::Order(old)) = self.orders.find(e.replaces) {
+                            self.orders.remove(old);
+                        }
+                        self.orders.promote(slot);
+                    }
+                    // A refused replace: the original lives on, the replacement never will.
+                    ExecKind::CancelRejected if e.replaces != 0 => self.orders.remove(slot),
+                    ExecKind::CancelRejected => {}
+                }
+            }
+            Some(Found::CancelOf(slot)) => match report.kind {
+                ExecKind::Cancelled => self.orders.remove(slot),
+                ExecKind::CancelRejected | ExecKind::Rejected => self.orders.clear_cancel(slot),
+                _ => {}
+            },
+            None => self.telemetry.unknown_reports.inc(),
+        }
+        self.telemetry.open_orders.set(u64::from(self.orders.total_open()));
+        if report.instrument.index() < self.inst.len() {
+            self.refresh_exposure(report.instrument.index());
+        }
+        if fill {
+            self.after_pnl(report.ts.0);
+        }
     }
 
-    /// Approves or rejects `intent`. Every path returns a decision; nothing passes by default.
+    /// Approves or rejects `intent` at time `now`.
     #[inline]
     pub fn check(
         &mut self,
@@ -115,8 +389,12 @@ impl RiskStage {
         intent: &OrderIntent,
         clock: impl FnOnce() -> Nanos,
     ) -> Result<RiskApproved<Order>, RejectReason> {
+        if self.tripped.is_some() && !self.halt.is_halted() {
+            self.on_resumed();
+        }
         match self.evaluate(intent) {
-            Ok(()) => {
+            Ok(plan) => {
+                self.commit(intent, plan);
                 self.telemetry.approved.inc();
                 Ok(RiskApproved::new(Order { intent: *intent, approved_ns: clock() }))
             }
@@ -127,147 +405,350 @@ impl RiskStage {
         }
     }
 
-    /// The instruments it checks against.
-    pub fn registry(&self) -> &InstrumentRegistry {
-        &self.registry
-    }
-
-    /// Sets a limit by name (operator control, config reload). Returns what changed, or why
-    /// the value was refused; a refused value leaves the old limit in force.
+    /// Sets a limit by name (operator control, config reload); see [`RiskLimits::set`] for the
+    /// names. `kill_switch` (any value) halts trading and cancels every open order. Returns
+    /// what changed, or why the value was refused; a refused value leaves every limit as it
+    /// was.
     pub fn set_limit(
         &mut self,
         name: &str,
-        instrument: Option<crate::types::InstrumentId>,
+        instrument: Option<InstrumentId>,
         value: rust_decimal::Decimal,
     ) -> Result<String, String> {
-        let _ = (instrument, value);
-        Err(format!("unknown risk limit {name:?}"))
+        if name == "kill_switch" {
+            self.halt.trip(HaltCause::Operator);
+            self.cancel_all = true;
+            return Ok("kill switch: trading halted, cancel-all sent".into());
+        }
+        let mut next = self.limits.clone();
+        let note = next.set(&self.registry, name, instrument, value)?;
+        self.apply_limits(next);
+        Ok(note)
+    }
+
+    /// Rebuilds the hot copies of the limits; buckets keep their tokens (a bucket configured
+    /// for the first time starts full).
+    fn apply_limits(&mut self, limits: RiskLimits) {
+        fn bucket(b: &mut TokenBucket, before: Option<super::Rate>, now: Option<super::Rate>) {
+            match (before, now) {
+                (None, Some(r)) => *b = TokenBucket::new(r),
+                (Some(_), Some(r)) => b.set(r),
+                (_, None) => *b = TokenBucket::default(),
+            }
+        }
+        for (i, s) in self.inst.iter_mut().enumerate() {
+            let (old, l) = (self.limits.instruments.get(i).copied(), limits.instruments[i]);
+            s.ready = l.complete();
+            s.max_qty = l.max_order_qty.map_or(0, |q| q.raw());
+            s.max_notional = l.max_order_notional.unwrap_or(0);
+            s.collar_bps = l.price_collar_bps.map_or(0, i128::from);
+            s.max_pos = l.max_position.map_or(0, |q| q.raw());
+            s.max_open = l.max_open_orders.unwrap_or(0);
+            bucket(&mut s.order_bucket, old.and_then(|o| o.order_rate), l.order_rate);
+            bucket(&mut s.msg_bucket, old.and_then(|o| o.message_rate), l.message_rate);
+        }
+        let g = &mut self.global;
+        g.ready = limits.global_complete();
+        g.max_open = limits.max_open_orders.unwrap_or(0);
+        g.max_gross = limits.max_gross_notional.unwrap_or(0);
+        g.daily_loss = limits.daily_loss_limit.unwrap_or(i128::MAX);
+        g.max_drawdown = limits.max_drawdown.unwrap_or(i128::MAX);
+        g.dup_window = limits.duplicate_window_ns.unwrap_or(0);
+        g.max_age = limits.max_quote_age_ns.unwrap_or(0);
+        g.exec_throttle = limits.execution_throttle.is_some();
+        bucket(&mut g.order_bucket, self.limits.order_rate, limits.order_rate);
+        bucket(&mut g.msg_bucket, self.limits.message_rate, limits.message_rate);
+        bucket(&mut g.exec_bucket, self.limits.execution_throttle, limits.execution_throttle);
+        self.limits = limits;
+    }
+
+    #[cold]
+    fn trip(&mut self, reason: RejectReason) {
+        self.tripped = Some(reason);
+        self.halt.trip(HaltCause::RiskLimit);
+        self.cancel_all = true;
+        self.telemetry.auto_halts.inc();
+    }
+
+    /// An operator resumed after an automatic halt: the execution throttle refills and the
+    /// drawdown is measured from here. (A daily loss still beyond its limit trips again.)
+    #[cold]
+    fn on_resumed(&mut self) {
+        self.tripped = None;
+        self.global.exec_bucket.fill();
+        self.global.peak = self.positions.total_pnl();
+        self.positions.telemetry().publish_peak(self.global.peak);
+    }
+
+    /// Loss and drawdown after PnL moved at time `ts`.
+    #[inline]
+    fn after_pnl(&mut self, ts: i64) {
+        let total = self.positions.total_pnl();
+        let g = &mut self.global;
+        if ts >= g.next_day {
+            g.day_start = total;
+            g.next_day = (ts.div_euclid(DAY_NS) + 1).saturating_mul(DAY_NS);
+        }
+        if total > g.peak {
+            g.peak = total;
+            self.positions.telemetry().publish_peak(total);
+        }
+        if self.tripped.is_some() {
+            if self.halt.is_halted() {
+                return;
+            }
+            self.on_resumed();
+        }
+        let g = &self.global;
+        if g.day_start.saturating_sub(total) > g.daily_loss {
+            self.trip(RejectReason::DailyLoss);
+        } else if g.peak.saturating_sub(total) > g.max_drawdown {
+            self.trip(RejectReason::MaxDrawdown);
+        }
+    }
+
+    /// An instrument's worst-case exposure with `buy`/`sell` more reserved, money scale.
+    #[inline]
+    fn exposure(&self, idx: usize, buy: i64, sell: i64) -> Option<i128> {
+        let b = self.orders.book_ref(idx)?;
+        let pos = self.positions.get(InstrumentId(idx as u32)).map_or(0, |p| p.qty().raw());
+        let long = pos.checked_add(b.reserved[0])?.checked_add(buy)?;
+        let short = pos.checked_sub(b.reserved[1])?.checked_sub(sell)?;
+        Self::worst_value(&self.inst[idx], long, short)
+    }
+
+    /// `max(|long|, |short|) × reference × factor`, or `None` past an `i128`.
+    #[inline(always)]
+    fn worst_value(s: &Inst, long: i64, short: i64) -> Option<i128> {
+        let worst = u128::from(long.unsigned_abs().max(short.unsigned_abs()));
+        // Two 64-bit factors: the product fits a u128 (one multiply instruction).
+        let value = worst * u128::from(s.reference.raw().unsigned_abs());
+        if value > s.factor_room {
+            return None;
+        }
+        // In range: `value × factor <= i128::MAX`.
+        Some((value * s.factor) as i128)
     }
 
     #[inline]
-    fn evaluate(&self, intent: &OrderIntent) -> Result<(), RejectReason> {
-        if intent.action == Action::Cancel && intent.target == crate::types::ClientOrderId::ALL {
+    fn refresh_exposure(&mut self, idx: usize) {
+        let term = self.exposure(idx, 0, 0).unwrap_or(i128::MAX);
+        let s = &mut self.inst[idx];
+        self.global.gross = self.global.gross.saturating_sub(s.exposure).saturating_add(term);
+        s.exposure = term;
+        self.telemetry.set_gross_exposure(self.global.gross);
+    }
+
+    /// Every check; on success, the slot of a cancel's or replace's target and, for a new
+    /// order or replace, the instrument's gross-exposure term with it.
+    #[inline]
+    fn evaluate(&self, intent: &OrderIntent) -> Result<Plan, RejectReason> {
+        if intent.action == Action::Cancel && intent.target == ClientOrderId::ALL {
             // Cancel-all reduces risk on every instrument: always allowed.
-            return Ok(());
+            return Ok(Plan::default());
         }
-        let Some(inst) = self.registry.get(intent.instrument) else {
+        let idx = intent.instrument.index();
+        let Some(s) = self.inst.get(idx) else {
             return Err(RejectReason::UnknownInstrument);
         };
         if intent.action == Action::Cancel {
-            // Cancels reduce risk: allowed while halted and whatever the market.
-            return if intent.target.0 == 0 { Err(RejectReason::UnknownTarget) } else { Ok(()) };
+            // Cancels reduce risk: allowed while halted, disconnected, throttled.
+            return match self.orders.find(intent.target.0) {
+                Some(Found::Order(slot)) if self.orders.entry(slot).instrument as usize == idx => {
+                    Ok(Plan { target: Some(slot), ..Plan::default() })
+                }
+                _ => Err(RejectReason::UnknownTarget),
+            };
         }
         if self.halt.is_halted() {
-            return Err(RejectReason::Halted);
+            return Err(self.tripped.unwrap_or(RejectReason::Halted));
         }
-        if intent.action == Action::Replace && intent.target.0 == 0 {
-            return Err(RejectReason::UnknownTarget);
+        if !self.link.is_connected() {
+            return Err(RejectReason::VenueDisconnected);
         }
-        if !intent.qty.is_positive() {
+        let target = match intent.action {
+            Action::Replace => match self.orders.find(intent.target.0) {
+                Some(Found::Order(slot)) => {
+                    let e = self.orders.entry(slot);
+                    if e.instrument as usize != idx || e.side != intent.side {
+                        return Err(RejectReason::UnknownTarget);
+                    }
+                    Some(slot)
+                }
+                _ => return Err(RejectReason::UnknownTarget),
+            },
+            _ => None,
+        };
+        if intent.client_id.0 == 0 || self.orders.find(intent.client_id.0).is_some() {
+            return Err(RejectReason::DuplicateOrder);
+        }
+        let q = intent.qty.raw();
+        if q <= 0 {
             return Err(RejectReason::BadQuantity);
         }
-        if !intent.qty.is_multiple_of(inst.lot_size) {
+        if !s.lot.fits(q) {
             return Err(RejectReason::OffLotGrid);
         }
-        if !intent.price.is_positive() {
+        let p = intent.price.raw();
+        if p <= 0 {
             return Err(RejectReason::BadPrice);
         }
-        if intent.ord_type == OrdType::Limit && !intent.price.is_multiple_of(inst.tick_size) {
+        if intent.ord_type == OrdType::Limit && !s.tick.fits(p) {
             return Err(RejectReason::OffTickGrid);
         }
-        let m = self.market[intent.instrument.index()];
-        if m.flags.intersects(TickFlags::UNREASONABLE) {
+        let g = &self.global;
+        if !s.ready || !g.ready {
+            return Err(RejectReason::LimitNotConfigured);
+        }
+        if s.flags.intersects(TickFlags::UNREASONABLE) {
             return Err(RejectReason::MarketDataUnreasonable);
         }
-        if !m.reference.is_positive() {
+        let r = s.reference.raw();
+        if r <= 0 {
             return Err(RejectReason::NoReferencePrice);
         }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::risk::HaltCause;
-    use crate::types::{
-        ClientOrderId, InstrumentId, InstrumentSpec, Level, Qty, Side, StrategyId, TimeInForce,
-    };
-
-    fn stage() -> (RiskStage, Arc<HaltSwitch>) {
-        let spec = InstrumentSpec {
-            symbol: "A".into(),
-            venue: "v".into(),
-            price_scale: 2,
-            qty_scale: 0,
-            tick_size: "0.05".parse().unwrap(),
-            lot_size: "1".parse().unwrap(),
-        };
-        let reg = Arc::new(InstrumentRegistry::build(&[spec]).unwrap());
-        let halt = Arc::new(HaltSwitch::new());
-        (RiskStage::new(reg, Arc::clone(&halt)), halt)
-    }
-
-    fn intent(price: i64, qty: i64) -> OrderIntent {
-        OrderIntent {
-            decided_ns: Nanos(1),
-            tick_recv_ns: Nanos(0),
-            client_id: ClientOrderId(7),
-            target: ClientOrderId(0),
-            price: Px::from_raw(price),
-            qty: Qty::from_raw(qty),
-            instrument: InstrumentId(0),
-            strategy: StrategyId(0),
-            action: Action::New,
-            side: Side::Buy,
-            ord_type: OrdType::Limit,
-            tif: TimeInForce::Gtc,
-            reserved: [0; 6],
+        let now = intent.decided_ns.0;
+        if g.max_age > 0 && now.saturating_sub(s.last_quote) > g.max_age {
+            return Err(RejectReason::MarketDataStale);
         }
+        if q > s.max_qty {
+            return Err(RejectReason::MaxOrderQty);
+        }
+        // Both factors are positive i64s: the product fits an i128.
+        if i128::from(p) * i128::from(q) > s.max_notional {
+            return Err(RejectReason::MaxOrderNotional);
+        }
+        if i128::from(p.abs_diff(r)) * 10_000 > s.collar_bps * i128::from(r) {
+            return Err(RejectReason::PriceCollar);
+        }
+        let Some(b) = self.orders.book_ref(idx) else {
+            return Err(RejectReason::UnknownInstrument);
+        };
+        let pos = self.positions.get(intent.instrument).map_or(0, |p| p.qty().raw());
+        let (buy, sell) = match intent.side {
+            Side::Buy => (q, 0),
+            Side::Sell => (0, q),
+        };
+        let long = pos.checked_add(b.reserved[0]).and_then(|v| v.checked_add(buy));
+        let short = pos.checked_sub(b.reserved[1]).and_then(|v| v.checked_sub(sell));
+        let (Some(long), Some(short)) = (long, short) else {
+            return Err(RejectReason::NotionalOverflow);
+        };
+        if long > s.max_pos || short < -s.max_pos {
+            return Err(RejectReason::PositionLimit);
+        }
+        let term = Self::worst_value(s, long, short).ok_or(RejectReason::NotionalOverflow)?;
+        let gross = g.gross.saturating_sub(s.exposure).checked_add(term);
+        match gross {
+            None => return Err(RejectReason::NotionalOverflow),
+            Some(v) if v > g.max_gross => return Err(RejectReason::GrossNotional),
+            Some(_) => {}
+        }
+        if self.orders.free() == 0 {
+            return Err(RejectReason::MaxOpenOrdersTotal);
+        }
+        if intent.action == Action::New {
+            if b.open >= s.max_open {
+                return Err(RejectReason::MaxOpenOrdersInstrument);
+            }
+            if self.orders.total_open() >= g.max_open {
+                return Err(RejectReason::MaxOpenOrdersTotal);
+            }
+            if g.dup_window > 0 {
+                let sign = intent.side.sign();
+                let fp = fingerprint(p, q, intent.strategy.0, sign);
+                let mut hits = 0u32;
+                for i in 0..DUP_SLOTS {
+                    hits |= u32::from(s.recent_fp[i] == fp) << i;
+                }
+                while hits != 0 {
+                    let d = &s.recent[hits.trailing_zeros() as usize];
+                    hits &= hits - 1;
+                    if d.side == sign
+                        && d.price == p
+                        && d.qty == q
+                        && d.strategy == intent.strategy.0
+                        && now.saturating_sub(d.ts) < g.dup_window
+                    {
+                        return Err(RejectReason::DuplicateOrder);
+                    }
+                }
+            }
+        }
+        let crosses = match intent.side {
+            Side::Buy => b.best[1] <= p,
+            Side::Sell => b.best[0] >= p,
+        };
+        if crosses {
+            return Err(RejectReason::SelfTrade);
+        }
+        let levels = [
+            s.order_bucket.level(now),
+            g.order_bucket.level(now),
+            s.msg_bucket.level(now),
+            g.msg_bucket.level(now),
+        ];
+        if levels[0] < UNIT {
+            return Err(RejectReason::OrderRateInstrument);
+        }
+        if levels[1] < UNIT {
+            return Err(RejectReason::OrderRateGlobal);
+        }
+        if levels[2] < UNIT {
+            return Err(RejectReason::MessageRateInstrument);
+        }
+        if levels[3] < UNIT {
+            return Err(RejectReason::MessageRateGlobal);
+        }
+        Ok(Plan { target, term, levels })
     }
 
-    fn quote(flags: TickFlags) -> Tick {
-        let l = |p| Level { px: Px::from_raw(p), qty: Qty::from_raw(1) };
-        Tick::quote(InstrumentId(0), l(100), l(110), 1, Nanos(0), Nanos(0)).with_flags(flags)
-    }
-
-    #[test]
-    fn fails_closed_without_reference_then_approves() {
-        let (mut risk, _) = stage();
-        assert_eq!(risk.check(&intent(100, 1), Nanos(5)), Err(RejectReason::NoReferencePrice));
-        risk.on_tick(&quote(TickFlags::default()));
-        let ok = risk.check(&intent(100, 1), Nanos(5)).unwrap();
-        assert_eq!(ok.get().approved_ns, Nanos(5));
-        assert_eq!(ok.get().intent, intent(100, 1));
-        let t = risk.telemetry();
-        assert_eq!((t.approved.get(), t.rejects_of(RejectReason::NoReferencePrice)), (1, 1));
-    }
-
-    #[test]
-    fn each_basic_check_has_its_reason() {
-        let (mut risk, halt) = stage();
-        risk.on_tick(&quote(TickFlags::default()));
-        let mut unknown = intent(100, 1);
-        unknown.instrument = InstrumentId(9);
-        assert_eq!(risk.check(&unknown, Nanos(0)), Err(RejectReason::UnknownInstrument));
-        assert_eq!(risk.check(&intent(100, 0), Nanos(0)), Err(RejectReason::BadQuantity));
-        assert_eq!(risk.check(&intent(100, -3), Nanos(0)), Err(RejectReason::BadQuantity));
-        assert_eq!(risk.check(&intent(0, 1), Nanos(0)), Err(RejectReason::BadPrice));
-        assert_eq!(risk.check(&intent(101, 1), Nanos(0)), Err(RejectReason::OffTickGrid));
-        risk.on_tick(&quote(TickFlags::CROSSED));
-        assert_eq!(
-            risk.check(&intent(100, 1), Nanos(0)),
-            Err(RejectReason::MarketDataUnreasonable)
-        );
-        risk.on_tick(&quote(TickFlags::default()));
-        halt.trip(HaltCause::Operator);
-        assert_eq!(risk.check(&intent(100, 1), Nanos(0)), Err(RejectReason::Halted));
-        let mut cancel = intent(0, 0);
-        cancel.action = Action::Cancel;
-        cancel.target = ClientOrderId(7);
-        assert!(risk.check(&cancel, Nanos(0)).is_ok(), "cancels pass while halted");
-        halt.resume();
-        assert!(risk.check(&intent(100, 1), Nanos(0)).is_ok());
-        assert_eq!(risk.telemetry().rejects_total(), 7);
+    /// Takes what an approved intent uses.
+    #[inline]
+    fn commit(&mut self, intent: &OrderIntent, plan: Plan) {
+        let idx = intent.instrument.index();
+        let now = intent.decided_ns.0;
+        let Plan { target, term, levels } = plan;
+        match intent.action {
+            Action::Cancel if intent.target == ClientOrderId::ALL => {}
+            Action::Cancel => {
+                // Cancels count as messages but never wait for a token.
+                if let Some(s) = self.inst.get_mut(idx) {
+                    s.msg_bucket.take(now);
+                }
+                self.global.msg_bucket.take(now);
+                if let Some(slot) = target {
+                    self.orders.set_cancel(slot, intent.client_id.0);
+                }
+            }
+            Action::New | Action::Replace => {
+                let s = &mut self.inst[idx];
+                s.order_bucket.consume(levels[0], now);
+                s.msg_bucket.consume(levels[2], now);
+                self.global.order_bucket.consume(levels[1], now);
+                self.global.msg_bucket.consume(levels[3], now);
+                let (p, q) = (intent.price.raw(), intent.qty.raw());
+                let replaces = match (intent.action, target) {
+                    (Action::Replace, Some(slot)) => self.orders.entry(slot).id,
+                    _ => 0,
+                };
+                if replaces == 0 {
+                    let s = &mut self.inst[idx];
+                    let (strategy, side) = (intent.strategy.0, intent.side.sign());
+                    let at = s.recent_next % DUP_SLOTS;
+                    s.recent[at] = Recent { ts: now, price: p, qty: q, strategy, side };
+                    s.recent_fp[at] = fingerprint(p, q, strategy, side);
+                    s.recent_next = (at + 1) % DUP_SLOTS;
+                }
+                let _ = self.orders.insert(intent.client_id.0, idx, intent.side, p, q, replaces);
+                self.telemetry.open_orders.set(u64::from(self.orders.total_open()));
+                // The term the check computed is the exposure with this order reserved.
+                let s = &mut self.inst[idx];
+                self.global.gross =
+                    self.global.gross.saturating_sub(s.exposure).saturating_add(term);
+                s.exposure = term;
+                self.telemetry.set_gross_exposure(self.global.gross);
+            }
+        }
     }
 }

@@ -12,7 +12,9 @@ use crate::ring::{Consumer, Producer, Waiter};
 use crate::risk::{HaltCause, RiskApproved, RiskReject, RiskStage};
 use crate::stage::{ExecBatch, Feed, FeedStatus, OrderSink, Strategy, TickBatch, Venue};
 use crate::telemetry::{StageTelemetry, Telemetry};
-use crate::types::{Clock, ExecReport, Nanos, Order, OrderIntent, StrategyId, Tick};
+use crate::types::{
+    Clock, ExecKind, ExecReport, Nanos, Order, OrderIntent, Px, Qty, StrategyId, Tick,
+};
 
 use super::control::{Command, ControlRequest, CONTROL_EVERY};
 use super::lifecycle::Lifecycle;
@@ -113,6 +115,9 @@ impl Core {
         let t0 = if sampled { Clock::now() } else { Nanos::ZERO };
         if let Some(r) = self.risk.as_mut() {
             r.risk.on_tick(&tick);
+            if r.risk.take_cancel_all() {
+                self.send_cancel_all();
+            }
         }
         if let Some(g) = self.gateway.as_mut() {
             self.current = Current::Gateway;
@@ -146,11 +151,11 @@ impl Core {
     /// Sends what the strategies put in the sink through risk.
     #[inline]
     fn route_intents(&mut self) {
-        let n = self.strategy.as_ref().map_or(0, |s| s.sink.intents().len());
-        for i in 0..n {
-            let Some(intent) = self.strategy.as_ref().and_then(|s| s.sink.intents().get(i)) else {
-                break;
-            };
+        // A strategy told of a reject may emit more into the same sink: route those too (the
+        // sink's capacity bounds it).
+        let mut i = 0;
+        while let Some(intent) = self.strategy.as_ref().and_then(|s| s.sink.intents().get(i)) {
+            i += 1;
             if let Some(s) = self.strategy.as_ref() {
                 s.tel.emitted.inc();
             }
@@ -184,7 +189,43 @@ impl Core {
                 let now = Clock::now();
                 let reject = RiskReject { intent, ts: now, reason, reserved: [0; 7] };
                 self.record(Record::rejected(now, &reject));
+                self.notify_reject(&intent, now);
             }
+        }
+    }
+
+    /// Tells the strategy that sent `intent` that risk refused it, as a `Rejected` report
+    /// (not counted as a venue report), so it can forget the order.
+    #[inline]
+    fn notify_reject(&mut self, intent: &OrderIntent, now: Nanos) {
+        let Some(run) = self.strategy.as_mut() else { return };
+        let Some(s) = run.strategies.get_mut(usize::from(intent.strategy.0)) else { return };
+        let report = ExecReport {
+            ts: now,
+            client_id: intent.client_id,
+            venue_order_id: 0,
+            last_px: Px::ZERO,
+            last_qty: Qty::ZERO,
+            cum_qty: Qty::ZERO,
+            leaves_qty: Qty::ZERO,
+            fee: 0,
+            instrument: intent.instrument,
+            strategy: intent.strategy,
+            kind: ExecKind::Rejected,
+            side: intent.side,
+        };
+        self.current = Current::Strategy;
+        run.sink.begin(intent.strategy, Nanos::ZERO);
+        s.on_exec(&report, &mut run.sink);
+        self.current = Current::Risk;
+    }
+
+    /// Routes a cancel-all through risk (an automatic halt, the kill switch, a disconnect).
+    #[cold]
+    fn send_cancel_all(&mut self) {
+        if let Some(run) = self.strategy.as_mut() {
+            run.sink.begin(StrategyId(u16::MAX), Nanos::ZERO);
+            let _ = run.sink.cancel_all();
         }
     }
 
@@ -239,6 +280,9 @@ impl Core {
         if let Some(r) = self.risk.as_mut() {
             self.current = Current::Risk;
             r.risk.on_exec(&report);
+            if r.risk.take_cancel_all() {
+                self.send_cancel_all();
+            }
         }
         self.current = Current::Strategy;
         if let Some(run) = self.strategy.as_mut() {
@@ -350,7 +394,12 @@ impl Core {
                     ),
                     None => None,
                 };
-                r.risk.set_limit(name, id, *value)
+                let note = r.risk.set_limit(name, id, *value)?;
+                if r.risk.take_cancel_all() {
+                    self.send_cancel_all();
+                    self.route_intents();
+                }
+                Ok(note)
             }
         }
     }
@@ -493,6 +542,14 @@ impl Hot {
             self.core.order_out = None;
             if self.core.strategy.is_some() {
                 lifecycle.halt().trip(HaltCause::Shutdown);
+                // Journaled so a replay halts here too (later reports may prompt orders).
+                let rec = ControlRecord::new(
+                    now,
+                    HaltCause::Shutdown as u8,
+                    true,
+                    "halt | engine | shutdown",
+                );
+                self.core.record(Record::halt(now, &rec));
             }
             if let Some(g) = self.core.gateway.as_mut() {
                 g.drain_deadline = Some(now.add_nanos(DRAIN_TIMEOUT_NS));

@@ -7,6 +7,7 @@ pub mod layout;
 mod lifecycle;
 mod pipeline;
 mod recorder;
+pub mod replay;
 
 pub use control::{Command, ControlError, ControlHandle, ControlReply, ControlRequest};
 pub use layout::{auto, available_cores, resolve, Plan, StageRef, ThreadPlan};

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use crate::config::{ConfigError, RingConfig, RingsConfig};
 use crate::record::{Record, RecordSink};
 use crate::ring::{Consumer, FullPolicy, Producer, Ring, RingError};
-use crate::risk::{HaltSwitch, RiskApproved, RiskStage, RiskTelemetry};
+use crate::risk::{HaltSwitch, RiskApproved, RiskSetup, RiskStage, RiskTelemetry};
 use crate::stage::{Batch, Feed, OrderSink, Strategy, Venue};
 use crate::telemetry::{Telemetry, TelemetrySnapshot};
 use crate::types::{
@@ -39,6 +39,8 @@ pub struct PipelineParts {
     pub plan: Plan,
     /// The halt switch shared with risk, the admin port and the kill switch.
     pub halt: Arc<HaltSwitch>,
+    /// Risk limits and the gateway's cancel-on-disconnect hook.
+    pub risk: RiskSetup,
     /// Client order ids start here (see [`ClientOrderIdGen`]).
     pub order_ids: ClientOrderIdGen,
 }
@@ -128,6 +130,7 @@ impl Pipeline {
             rings,
             plan,
             halt,
+            risk: risk_setup,
             order_ids,
         } = parts;
         rings.validate()?;
@@ -201,7 +204,7 @@ impl Pipeline {
             None => (None, None),
         };
 
-        let risk = RiskStage::new(Arc::clone(&registry), halt);
+        let risk = RiskStage::with_setup(Arc::clone(&registry), halt, risk_setup);
         let risk_counters = risk.telemetry();
         let routes: Vec<Vec<u16>> = (0..registry.len())
             .map(|i| {

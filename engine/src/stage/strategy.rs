@@ -75,6 +75,15 @@ impl OrderSink {
         self.tick_recv = tick_recv;
     }
 
+    /// As [`OrderSink::begin`], with the decision time given instead of read from the clock
+    /// (deterministic replay: `now` is the recorded time; it must not be zero).
+    #[inline]
+    pub fn begin_at(&mut self, strategy: StrategyId, tick_recv: Nanos, now: Nanos) {
+        self.strategy = strategy;
+        self.now = now;
+        self.tick_recv = tick_recv;
+    }
+
     #[inline]
     #[allow(clippy::too_many_arguments)]
     fn emit(

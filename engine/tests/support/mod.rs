@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tickline_engine::config::{LayoutConfig, LayoutMode, RingConfig, RingsConfig, ThreadConfig};
 use tickline_engine::record::{Record, RecordKind, RecordSink};
 use tickline_engine::ring::{FullPolicy, WaitStrategy};
-use tickline_engine::risk::{HaltSwitch, RiskApproved};
+use tickline_engine::risk::{HaltSwitch, RiskApproved, RiskLimits, RiskSetup};
 use tickline_engine::runtime::{auto, resolve, PipelineParts, Plan};
 use tickline_engine::stage::{ExecBatch, Feed, FeedStatus, OrderSink, Strategy, TickBatch, Venue};
 use tickline_engine::types::*;
@@ -246,8 +246,10 @@ pub fn parts(
     sink: Option<CountSink>,
     plan: Plan,
 ) -> PipelineParts {
+    let registry = registry();
     PipelineParts {
-        registry: registry(),
+        risk: RiskSetup::new(RiskLimits::permissive(&registry)),
+        registry,
         feeds,
         strategies: vec![Box::new(strategy)],
         venue: Box::new(venue),

@@ -1,6 +1,7 @@
 //! Binance spot: combined-stream decoding, the local order book procedure, and the handler
 //! that joins them.
 
+pub mod connection;
 pub mod decode;
 pub mod handler;
 pub mod sync;

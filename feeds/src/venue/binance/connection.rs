@@ -1,0 +1,433 @@
+//! The live Binance spot feed: one combined-stream WebSocket, REST depth snapshots, and the
+//! [`BinanceHandler`] between them, behind the runtime's [`Feed`] trait.
+//!
+//! Each poll reads what the socket has (as many frames as the batch has room for), stamps
+//! each with its receive time, records it to the capture if one is configured, decodes it
+//! into ticks, and checks them for reasonability. A book waiting for a snapshot (at start, after
+//! a gap, after a reconnect) gets one from `GET /api/v3/depth?symbol=..&limit=..` once its
+//! first diff is buffered, exactly as Binance's procedure asks; the request is non-blocking
+//! and polled like the socket.
+//!
+//! Reconnects, rotation before the 24 h limit, stale detection and the connection rate limit
+//! are [`WsSession`]'s. A reconnect throws every book away (diffs were lost while the socket
+//! was down) and publishes each instrument's last quote again with `STALE` until fresh data
+//! arrives. Rotation is break-then-make: Binance's diff windows on a new connection need not
+//! line up with the old one's, so a make-before-break switch would resync anyway.
+//!
+//! Venue limits respected: streams go in the URL (no SUBSCRIBE messages, so nothing counts
+//! against the 5 messages/s limit but our pongs), at most 1,024 streams per connection,
+//! connection attempts capped per window (Binance: 300 per 5 minutes per IP), and snapshot
+//! requests capped per minute (weight 50 each at `limit=1000`, against 6,000 per minute).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ClientConfig;
+use tickline_engine::stage::{Feed, FeedStatus, TickBatch};
+use tickline_engine::types::{Clock, InstrumentId, InstrumentRegistry, Nanos, TickFlags};
+use tungstenite::Message;
+
+use super::handler::{BinanceConfig, BinanceHandler};
+use super::sync::SyncOutcome;
+use super::VENUE;
+pub use crate::capture_writer::CaptureConfig;
+use crate::capture_writer::CaptureWriter;
+use crate::outbox::{LogGate, Outbox};
+use crate::payload::Payload;
+use crate::reasonability::{Reasonability, ReasonabilityConfig};
+use crate::venue_telemetry::{VenueFeedTelemetry, DECODE_SAMPLE_EVERY};
+use crate::ws::{
+    Backoff, CloseReason, ConnTelemetry, ConnectionConfig, ConnectionError, Endpoint, HttpGet,
+    HttpPoll, RateWindow, SessionEvent, WsSession,
+};
+
+/// Default stream channels per symbol.
+pub const DEFAULT_CHANNELS: [&str; 3] = ["bookTicker", "trade", "depth@100ms"];
+/// Default levels requested per snapshot (weight 50 on Binance).
+pub const DEFAULT_SNAPSHOT_LIMIT: u32 = 1_000;
+/// Default snapshot requests allowed per minute.
+pub const DEFAULT_SNAPSHOTS_PER_MINUTE: u32 = 60;
+/// Default snapshot request time limit.
+pub const DEFAULT_SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Binance's limit on streams per connection.
+pub const MAX_STREAMS: usize = 1_024;
+/// Binance's connection limit: 300 attempts per 5 minutes per IP.
+pub const CONNECTS_PER_WINDOW: u32 = 300;
+/// The window of [`CONNECTS_PER_WINDOW`].
+pub const CONNECT_WINDOW: Duration = Duration::from_secs(300);
+/// Frames (or connection events) handled per poll at most, so a flood cannot starve the
+/// thread's other stages.
+const EVENTS_PER_POLL: usize = 256;
+/// One bad-input log line per second at most.
+const LOG_INTERVAL_NS: i64 = 1_000_000_000;
+
+/// Settings of a live Binance feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BinanceFeedConfig {
+    /// Feed name.
+    pub name: String,
+    /// WebSocket base URL (`wss://stream.binance.com:9443`); `/stream?streams=…` is appended.
+    pub ws_url: String,
+    /// REST base URL (`https://api.binance.com`); `/api/v3/depth?…` is appended.
+    pub rest_url: String,
+    /// Registry symbols to subscribe (`BTCUSDT`); each must be a `binance` instrument.
+    pub symbols: Vec<String>,
+    /// Channels per symbol ([`DEFAULT_CHANNELS`]).
+    pub channels: Vec<String>,
+    /// Snapshot depth ([`DEFAULT_SNAPSHOT_LIMIT`]).
+    pub snapshot_limit: u32,
+    /// Snapshot requests per minute ([`DEFAULT_SNAPSHOTS_PER_MINUTE`]).
+    pub snapshots_per_minute: u32,
+    /// Snapshot request time limit ([`DEFAULT_SNAPSHOT_TIMEOUT`]).
+    pub snapshot_timeout: Duration,
+    /// Connection keep-alive, backoff and limits.
+    pub connection: ConnectionConfig,
+    /// Decoder and book limits.
+    pub handler: BinanceConfig,
+    /// Stale and price-band checks.
+    pub reasonability: ReasonabilityConfig,
+    /// Record every frame here.
+    pub capture: Option<CaptureConfig>,
+}
+
+impl BinanceFeedConfig {
+    /// Defaults for `symbols` against Binance's production endpoints.
+    pub fn new(name: &str, symbols: &[&str]) -> BinanceFeedConfig {
+        BinanceFeedConfig {
+            name: name.to_owned(),
+            ws_url: "wss://stream.binance.com:9443".into(),
+            rest_url: "https://api.binance.com".into(),
+            symbols: symbols.iter().map(|s| (*s).to_owned()).collect(),
+            channels: DEFAULT_CHANNELS.iter().map(|s| (*s).to_owned()).collect(),
+            snapshot_limit: DEFAULT_SNAPSHOT_LIMIT,
+            snapshots_per_minute: DEFAULT_SNAPSHOTS_PER_MINUTE,
+            snapshot_timeout: DEFAULT_SNAPSHOT_TIMEOUT,
+            connection: ConnectionConfig {
+                max_connects: CONNECTS_PER_WINDOW,
+                connect_window: CONNECT_WINDOW,
+                ..ConnectionConfig::default()
+            },
+            handler: BinanceConfig::default(),
+            reasonability: ReasonabilityConfig::default(),
+            capture: None,
+        }
+    }
+}
+
+/// A snapshot request in flight.
+#[derive(Debug)]
+struct Fetch {
+    instrument: InstrumentId,
+    get: HttpGet,
+}
+
+/// The live Binance feed: owns its socket, books and capture; polled by the feed thread.
+#[derive(Debug)]
+pub struct BinanceFeed {
+    name: String,
+    handler: BinanceHandler,
+    session: WsSession,
+    rest: Endpoint,
+    tls: Option<Arc<ClientConfig>>,
+    /// (instrument, REST symbol) of each subscribed symbol.
+    instruments: Vec<(InstrumentId, String)>,
+    snapshot_limit: u32,
+    snapshot_timeout_ns: i64,
+    max_snapshot_bytes: usize,
+    fetch: Option<Fetch>,
+    next_fetch: Nanos,
+    fetch_backoff: Backoff,
+    fetch_limiter: RateWindow,
+    outbox: Outbox,
+    capture: Option<CaptureWriter>,
+    telemetry: Arc<VenueFeedTelemetry>,
+    frames_seen: u64,
+    bad_input_log: LogGate,
+    stopped: bool,
+}
+
+impl BinanceFeed {
+    /// Builds the feed (nothing connects until the first poll).
+    pub fn new(
+        registry: &InstrumentRegistry,
+        cfg: BinanceFeedConfig,
+    ) -> Result<BinanceFeed, ConnectionError> {
+        let venue_err = |reason: String| ConnectionError::Venue {
+            venue: VENUE,
+            feed: cfg.name.clone(),
+            reason,
+        };
+        let handler = BinanceHandler::new(registry, cfg.handler)?;
+        if cfg.symbols.is_empty() || cfg.channels.is_empty() {
+            return Err(venue_err("needs at least one symbol and one channel".into()));
+        }
+        let mut instruments = Vec::new();
+        let mut streams = Vec::new();
+        for sym in &cfg.symbols {
+            let id = registry
+                .lookup(VENUE, sym)
+                .ok_or_else(|| venue_err(format!("{sym:?} is not a binance instrument")))?;
+            instruments.push((id, sym.to_ascii_uppercase()));
+            for ch in &cfg.channels {
+                streams.push(format!("{}@{ch}", sym.to_ascii_lowercase()));
+            }
+        }
+        if streams.len() > MAX_STREAMS {
+            return Err(venue_err(format!(
+                "{} streams: Binance allows {MAX_STREAMS} per connection",
+                streams.len()
+            )));
+        }
+        let base = Endpoint::parse(&cfg.ws_url)?;
+        if !base.websocket {
+            return Err(venue_err(format!("ws_url {:?} is not ws:// or wss://", cfg.ws_url)));
+        }
+        let path =
+            format!("{}/stream?streams={}", base.path.trim_end_matches('/'), streams.join("/"));
+        let endpoint = base.with_path(&path);
+        let rest = Endpoint::parse(&cfg.rest_url)?;
+        if rest.websocket {
+            return Err(venue_err(format!(
+                "rest_url {:?} is not http:// or https://",
+                cfg.rest_url
+            )));
+        }
+        let tls = if endpoint.tls || rest.tls {
+            Some(crate::ws::tls::client_config(&cfg.connection.tls_roots)?)
+        } else {
+            None
+        };
+        let capture = match &cfg.capture {
+            Some(c) => Some(CaptureWriter::create(&c.path, c.gzip)?),
+            None => None,
+        };
+        let conn = Arc::new(ConnTelemetry::new());
+        let reason = Reasonability::new(instruments.iter().map(|(id, _)| *id), cfg.reasonability);
+        let books = instruments
+            .iter()
+            .filter_map(|(id, _)| handler.sync(*id).map(|s| (*id, Arc::clone(s.counters()))))
+            .collect();
+        let telemetry = Arc::new(VenueFeedTelemetry::new(
+            Arc::clone(&conn),
+            Arc::clone(handler.telemetry()),
+            books,
+            Arc::clone(reason.counters()),
+            capture.as_ref().map(|c| Arc::clone(c.counters())),
+        ));
+        let session = WsSession::new(endpoint, cfg.connection.clone(), tls.clone(), None, conn);
+        Ok(BinanceFeed {
+            name: cfg.name,
+            handler,
+            session,
+            rest,
+            tls,
+            instruments,
+            snapshot_limit: cfg.snapshot_limit.max(1),
+            snapshot_timeout_ns: i64::try_from(cfg.snapshot_timeout.as_nanos()).unwrap_or(i64::MAX),
+            max_snapshot_bytes: cfg.handler.max_snapshot_bytes,
+            fetch: None,
+            next_fetch: Nanos::ZERO,
+            fetch_backoff: Backoff::new(
+                cfg.connection.backoff_min,
+                cfg.connection.backoff_max,
+                Clock::now().0 as u64,
+            ),
+            fetch_limiter: RateWindow::new(cfg.snapshots_per_minute, Duration::from_secs(60)),
+            outbox: Outbox::new(reason, Arc::clone(&telemetry)),
+            capture,
+            telemetry,
+            frames_seen: 0,
+            bad_input_log: LogGate::default(),
+            stopped: false,
+        })
+    }
+
+    /// The counters (clone the `Arc` for the sidecar before handing the feed to the runtime).
+    pub fn telemetry(&self) -> &Arc<VenueFeedTelemetry> {
+        &self.telemetry
+    }
+
+    /// The handler (books, sync state).
+    pub fn handler(&self) -> &BinanceHandler {
+        &self.handler
+    }
+
+    /// The WebSocket URL connected to.
+    pub fn url(&self) -> String {
+        self.session.endpoint().url()
+    }
+
+    fn on_message(&mut self, msg: Message, out: &mut TickBatch) {
+        let recv = Clock::now();
+        let payload = match &msg {
+            Message::Text(t) => Payload::Text(t.as_bytes()),
+            Message::Binary(b) => Payload::Binary(b),
+            _ => return,
+        };
+        if let (Some(c), Payload::Text(bytes)) = (&mut self.capture, payload) {
+            c.write(recv, bytes);
+        }
+        self.frames_seen += 1;
+        let sample = self.frames_seen % DECODE_SAMPLE_EVERY == 0;
+        let outbox = &mut self.outbox;
+        let r = self.handler.on_frame(recv, payload, &mut |t| outbox.emit(out, t));
+        if sample {
+            self.telemetry.decode_ns.record(Clock::now().since(recv));
+        }
+        if let Err(kind) = r {
+            if let Some(held_back) = self.bad_input_log.allow(recv, LOG_INTERVAL_NS) {
+                let sample = String::from_utf8_lossy(&payload.bytes()[..payload.len().min(200)]);
+                tracing::warn!(feed = %self.name, kind = kind.as_str(), held_back, %sample, "bad frame from binance");
+            }
+        }
+    }
+
+    fn on_closed(&mut self, now: Nanos, was_open: bool, out: &mut TickBatch) {
+        self.fetch = None;
+        if was_open {
+            // Diffs were lost while the socket was down: every book starts over.
+            self.handler.resync_all();
+            self.outbox.invalidate_all(now, out);
+        }
+    }
+
+    fn snapshot_due(&self) -> Option<usize> {
+        self.instruments.iter().position(|(id, _)| {
+            self.handler.sync(*id).is_some_and(|s| s.needs_snapshot() && s.buffered() > 0)
+        })
+    }
+
+    fn poll_snapshot(&mut self, now: Nanos, out: &mut TickBatch) {
+        if let Some(fetch) = &mut self.fetch {
+            let instrument = fetch.instrument;
+            let failed = match fetch.get.poll(now) {
+                HttpPoll::Pending => return,
+                HttpPoll::Done(resp) if resp.status == 200 => {
+                    self.fetch = None;
+                    let recv = Clock::now();
+                    if let Some(c) = &mut self.capture {
+                        c.write(recv, &resp.body);
+                    }
+                    let outbox = &mut self.outbox;
+                    match self
+                        .handler
+                        .on_snapshot(instrument, recv, &resp.body, &mut |t| outbox.emit(out, t))
+                    {
+                        Ok(SyncOutcome::Synced) => {
+                            self.fetch_backoff.reset();
+                            None
+                        }
+                        // The snapshot is older than the buffered stream: ask again shortly.
+                        Ok(_) => Some("snapshot did not join the stream".to_owned()),
+                        Err(kind) => Some(format!("snapshot body rejected: {}", kind.as_str())),
+                    }
+                }
+                HttpPoll::Done(resp) => {
+                    self.fetch = None;
+                    if let Some(after) = resp.retry_after {
+                        self.next_fetch = now.add_nanos(after.as_nanos() as i64);
+                    }
+                    Some(format!("HTTP status {}", resp.status))
+                }
+                HttpPoll::Failed(e) => {
+                    self.fetch = None;
+                    Some(e.to_string())
+                }
+            };
+            if let Some(why) = failed {
+                self.telemetry.snapshot_failures.inc();
+                let delay = self.fetch_backoff.next_delay();
+                self.next_fetch = self.next_fetch.max(now.add_nanos(delay.as_nanos() as i64));
+                tracing::warn!(feed = %self.name, %instrument, reason = %why, retry_in_ms = delay.as_millis() as u64, "binance depth snapshot failed");
+            }
+            return;
+        }
+        if !self.session.is_open() || now < self.next_fetch {
+            return;
+        }
+        let Some(i) = self.snapshot_due() else { return };
+        let allowed = self.fetch_limiter.next_allowed(now);
+        if allowed > now {
+            self.next_fetch = allowed;
+            return;
+        }
+        self.fetch_limiter.try_take(now);
+        let (instrument, symbol) = &self.instruments[i];
+        let instrument = *instrument;
+        let path = format!(
+            "{}/api/v3/depth?symbol={symbol}&limit={}",
+            self.rest.path.trim_end_matches('/'),
+            self.snapshot_limit
+        );
+        let get = HttpGet::start(
+            self.rest.with_path(&path),
+            self.tls.clone(),
+            self.max_snapshot_bytes,
+            now.add_nanos(self.snapshot_timeout_ns),
+        );
+        self.telemetry.snapshot_requests.inc();
+        self.fetch = Some(Fetch { instrument, get });
+    }
+}
+
+impl Feed for BinanceFeed {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn poll(&mut self, now: Nanos, out: &mut TickBatch) -> FeedStatus {
+        if self.stopped {
+            return FeedStatus::Finished;
+        }
+        self.outbox.drain(out);
+        for _ in 0..EVENTS_PER_POLL {
+            if out.is_full() || self.outbox.has_pending() {
+                break;
+            }
+            match self.session.poll(now) {
+                SessionEvent::Idle => break,
+                SessionEvent::Opened { .. } => {
+                    self.fetch_backoff.reset();
+                    self.next_fetch = now;
+                }
+                SessionEvent::Closed { was_open, .. } => self.on_closed(now, was_open, out),
+                SessionEvent::Message(m) => self.on_message(m, out),
+            }
+        }
+        self.poll_snapshot(now, out);
+        self.outbox.sweep(now, out);
+        FeedStatus::Live
+    }
+
+    fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        self.session.stop();
+        self.fetch = None;
+        if let Some(mut c) = self.capture.take() {
+            if let Err(e) = c.finish() {
+                tracing::warn!(feed = %self.name, path = %c.path().display(), error = %e, "capture not completed");
+            }
+        }
+    }
+}
+
+impl BinanceFeed {
+    /// Drops the open connection now, as if the venue had (reconnects after the backoff).
+    pub fn force_reconnect(&mut self, now: Nanos, out: &mut TickBatch) {
+        if let SessionEvent::Closed { was_open, .. } =
+            self.session.reconnect(now, CloseReason::Requested)
+        {
+            self.on_closed(now, was_open, out);
+        }
+    }
+
+    /// Ticks carry `flags` in addition to the venue's (tests, shadow feeds).
+    #[must_use]
+    pub fn with_base_flags(mut self, flags: TickFlags) -> Self {
+        self.handler = self.handler.with_base_flags(flags);
+        self
+    }
+}

@@ -1,0 +1,344 @@
+//! The live OKX feed: one public WebSocket (`/ws/v5/public`), subscriptions by message, and
+//! the [`OkxHandler`] behind the runtime's [`Feed`] trait.
+//!
+//! OKX sends each book's snapshot itself right after a `books` subscription, so a book that
+//! lost its sequence (a gap, a reconnect) is repaired by unsubscribing and subscribing that
+//! instrument's book channel again — at most once per [`OkxFeedConfig::resubscribe_after`],
+//! and within OKX's 480 subscription requests per hour per connection. OKX closes a
+//! connection that is silent for 30 s, so the client sends the text `ping` after
+//! [`DEFAULT_OKX_PING_AFTER`] of silence and the venue answers `pong`. Connection attempts
+//! are capped at OKX's 3 per second per IP. Reconnects, stale detection and rotation are
+//! [`WsSession`]'s; a reconnect throws the books away and re-publishes each last quote as
+//! `STALE` until the new subscription's snapshots arrive.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tickline_engine::stage::{Feed, FeedStatus, TickBatch};
+use tickline_engine::types::{Clock, InstrumentId, InstrumentRegistry, Nanos};
+use tungstenite::Message;
+
+use super::handler::{OkxConfig, OkxFrameEvent, OkxHandler};
+use super::VENUE;
+use crate::capture_writer::{CaptureConfig, CaptureWriter};
+use crate::outbox::{LogGate, Outbox};
+use crate::payload::Payload;
+use crate::reasonability::{Reasonability, ReasonabilityConfig};
+use crate::venue_telemetry::{VenueFeedTelemetry, DECODE_SAMPLE_EVERY};
+use crate::ws::{
+    ClientPing, ConnTelemetry, ConnectionConfig, ConnectionError, Endpoint, RateWindow,
+    SessionEvent, WsSession,
+};
+
+/// Default channels per instrument.
+pub const DEFAULT_OKX_CHANNELS: [&str; 3] = ["books", "bbo-tbt", "trades"];
+/// Default client ping after this much silence (OKX drops a connection silent for 30 s).
+pub const DEFAULT_OKX_PING_AFTER: Duration = Duration::from_secs(20);
+/// Default wait for a resubscribed book's snapshot before asking again.
+pub const DEFAULT_RESUBSCRIBE_AFTER: Duration = Duration::from_secs(5);
+/// OKX's limit on subscribe/unsubscribe requests per connection per hour.
+pub const SUBSCRIPTIONS_PER_HOUR: u32 = 480;
+/// OKX's connection limit: 3 per second per IP.
+pub const CONNECTS_PER_SECOND: u32 = 3;
+/// Arguments per subscribe message (OKX caps a request at 64 KB).
+const ARGS_PER_MESSAGE: usize = 200;
+const EVENTS_PER_POLL: usize = 256;
+const LOG_INTERVAL_NS: i64 = 1_000_000_000;
+
+/// Settings of a live OKX feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OkxFeedConfig {
+    /// Feed name.
+    pub name: String,
+    /// Public WebSocket URL (`wss://ws.okx.com:8443/ws/v5/public`).
+    pub url: String,
+    /// Registry symbols (`instId`s: `BTC-USDT`); each must be an `okx` instrument.
+    pub symbols: Vec<String>,
+    /// Channels per instrument ([`DEFAULT_OKX_CHANNELS`]).
+    pub channels: Vec<String>,
+    /// Wait for a resubscribed book's snapshot ([`DEFAULT_RESUBSCRIBE_AFTER`]).
+    pub resubscribe_after: Duration,
+    /// Subscribe/unsubscribe requests per hour per connection ([`SUBSCRIPTIONS_PER_HOUR`]).
+    pub subscriptions_per_hour: u32,
+    /// Connection keep-alive, backoff and limits.
+    pub connection: ConnectionConfig,
+    /// Decoder and book limits.
+    pub handler: OkxConfig,
+    /// Stale and price-band checks.
+    pub reasonability: ReasonabilityConfig,
+    /// Record every frame here.
+    pub capture: Option<CaptureConfig>,
+}
+
+impl OkxFeedConfig {
+    /// Defaults for `symbols` against OKX's production endpoint.
+    pub fn new(name: &str, symbols: &[&str]) -> OkxFeedConfig {
+        OkxFeedConfig {
+            name: name.to_owned(),
+            url: "wss://ws.okx.com:8443/ws/v5/public".into(),
+            symbols: symbols.iter().map(|s| (*s).to_owned()).collect(),
+            channels: DEFAULT_OKX_CHANNELS.iter().map(|s| (*s).to_owned()).collect(),
+            resubscribe_after: DEFAULT_RESUBSCRIBE_AFTER,
+            subscriptions_per_hour: SUBSCRIPTIONS_PER_HOUR,
+            connection: ConnectionConfig {
+                ping_after: Some(DEFAULT_OKX_PING_AFTER),
+                max_connects: CONNECTS_PER_SECOND,
+                connect_window: Duration::from_secs(1),
+                ..ConnectionConfig::default()
+            },
+            handler: OkxConfig::default(),
+            reasonability: ReasonabilityConfig::default(),
+            capture: None,
+        }
+    }
+}
+
+/// The live OKX feed.
+#[derive(Debug)]
+pub struct OkxFeed {
+    name: String,
+    handler: OkxHandler,
+    session: WsSession,
+    /// (instrument, instId) per subscribed instrument.
+    instruments: Vec<(InstrumentId, String)>,
+    channels: Vec<String>,
+    /// The `books*` channel subscribed, if any.
+    book_channel: Option<String>,
+    /// Per instrument: no resubscription before this time.
+    resubscribe_at: Vec<Nanos>,
+    resubscribe_ns: i64,
+    subscriptions_per_hour: u32,
+    limiter: RateWindow,
+    outbox: Outbox,
+    capture: Option<CaptureWriter>,
+    telemetry: Arc<VenueFeedTelemetry>,
+    frames_seen: u64,
+    bad_input_log: LogGate,
+    stopped: bool,
+}
+
+fn args(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(ch, inst)| format!(r#"{{"channel":"{ch}","instId":"{inst}"}}"#))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl OkxFeed {
+    /// Builds the feed (nothing connects until the first poll).
+    pub fn new(
+        registry: &InstrumentRegistry,
+        cfg: OkxFeedConfig,
+    ) -> Result<OkxFeed, ConnectionError> {
+        let venue_err = |reason: String| ConnectionError::Venue {
+            venue: VENUE,
+            feed: cfg.name.clone(),
+            reason,
+        };
+        let handler = OkxHandler::new(registry, cfg.handler)?;
+        if cfg.symbols.is_empty() || cfg.channels.is_empty() {
+            return Err(venue_err("needs at least one symbol and one channel".into()));
+        }
+        let mut instruments = Vec::new();
+        for sym in &cfg.symbols {
+            let id = registry
+                .lookup(VENUE, sym)
+                .ok_or_else(|| venue_err(format!("{sym:?} is not an okx instrument")))?;
+            instruments.push((id, sym.clone()));
+        }
+        for ch in &cfg.channels {
+            if !["books", "books-l2-tbt", "books50-l2-tbt", "bbo-tbt", "trades"]
+                .contains(&ch.as_str())
+            {
+                return Err(venue_err(format!("channel {ch:?} is not one this feed decodes")));
+            }
+        }
+        let endpoint = Endpoint::parse(&cfg.url)?;
+        if !endpoint.websocket {
+            return Err(venue_err(format!("url {:?} is not ws:// or wss://", cfg.url)));
+        }
+        let tls = if endpoint.tls {
+            Some(crate::ws::tls::client_config(&cfg.connection.tls_roots)?)
+        } else {
+            None
+        };
+        let capture = match &cfg.capture {
+            Some(c) => Some(CaptureWriter::create(&c.path, c.gzip)?),
+            None => None,
+        };
+        let conn = Arc::new(ConnTelemetry::new());
+        let reason = Reasonability::new(instruments.iter().map(|(id, _)| *id), cfg.reasonability);
+        let books = instruments
+            .iter()
+            .filter_map(|(id, _)| handler.sync(*id).map(|s| (*id, Arc::clone(s.counters()))))
+            .collect();
+        let telemetry = Arc::new(VenueFeedTelemetry::new(
+            Arc::clone(&conn),
+            Arc::clone(handler.telemetry()),
+            books,
+            Arc::clone(reason.counters()),
+            capture.as_ref().map(|c| Arc::clone(c.counters())),
+        ));
+        let session = WsSession::new(
+            endpoint,
+            cfg.connection.clone(),
+            tls,
+            Some(ClientPing::Text("ping")),
+            conn,
+        );
+        Ok(OkxFeed {
+            name: cfg.name,
+            handler,
+            session,
+            resubscribe_at: vec![Nanos::ZERO; instruments.len()],
+            instruments,
+            book_channel: cfg.channels.iter().find(|c| c.starts_with("books")).cloned(),
+            channels: cfg.channels,
+            resubscribe_ns: i64::try_from(cfg.resubscribe_after.as_nanos()).unwrap_or(i64::MAX),
+            subscriptions_per_hour: cfg.subscriptions_per_hour,
+            limiter: RateWindow::new(cfg.subscriptions_per_hour, Duration::from_secs(3600)),
+            outbox: Outbox::new(reason, Arc::clone(&telemetry)),
+            capture,
+            telemetry,
+            frames_seen: 0,
+            bad_input_log: LogGate::default(),
+            stopped: false,
+        })
+    }
+
+    /// The counters.
+    pub fn telemetry(&self) -> &Arc<VenueFeedTelemetry> {
+        &self.telemetry
+    }
+
+    /// The handler (books, sync state).
+    pub fn handler(&self) -> &OkxHandler {
+        &self.handler
+    }
+
+    fn send(&mut self, op: &str, pairs: &[(&str, &str)]) -> bool {
+        let msg = format!(r#"{{"op":"{op}","args":[{}]}}"#, args(pairs));
+        self.session.send_text(&msg)
+    }
+
+    fn on_open(&mut self, now: Nanos) {
+        // A new connection has its own subscription budget.
+        self.limiter = RateWindow::new(self.subscriptions_per_hour, Duration::from_secs(3600));
+        let instruments = self.instruments.clone();
+        let channels = self.channels.clone();
+        let pairs: Vec<(&str, &str)> = instruments
+            .iter()
+            .flat_map(|(_, inst)| channels.iter().map(move |ch| (ch.as_str(), inst.as_str())))
+            .collect();
+        for chunk in pairs.chunks(ARGS_PER_MESSAGE) {
+            self.limiter.try_take(now);
+            self.send("subscribe", chunk);
+        }
+        for at in &mut self.resubscribe_at {
+            *at = now.add_nanos(self.resubscribe_ns);
+        }
+    }
+
+    fn resubscribe_books(&mut self, now: Nanos) {
+        let Some(channel) = self.book_channel.clone() else { return };
+        if !self.session.is_open() {
+            return;
+        }
+        for i in 0..self.instruments.len() {
+            let (id, inst) = &self.instruments[i];
+            let due = now >= self.resubscribe_at[i];
+            if !due || !self.handler.sync(*id).is_some_and(|s| s.needs_snapshot()) {
+                continue;
+            }
+            if self.limiter.next_allowed(now) > now {
+                return;
+            }
+            let inst = inst.clone();
+            self.limiter.try_take(now);
+            self.limiter.try_take(now);
+            self.send("unsubscribe", &[(&channel, &inst)]);
+            self.send("subscribe", &[(&channel, &inst)]);
+            self.telemetry.resubscribes.inc();
+            self.resubscribe_at[i] = now.add_nanos(self.resubscribe_ns);
+        }
+    }
+
+    fn on_message(&mut self, msg: Message, out: &mut TickBatch) {
+        let recv = Clock::now();
+        let payload = match &msg {
+            Message::Text(t) => Payload::Text(t.as_bytes()),
+            Message::Binary(b) => Payload::Binary(b),
+            _ => return,
+        };
+        if let (Some(c), Payload::Text(bytes)) = (&mut self.capture, payload) {
+            c.write(recv, bytes);
+        }
+        self.frames_seen += 1;
+        let sample = self.frames_seen % DECODE_SAMPLE_EVERY == 0;
+        let outbox = &mut self.outbox;
+        let r = self.handler.on_frame(recv, payload, &mut |t| outbox.emit(out, t));
+        if sample {
+            self.telemetry.decode_ns.record(Clock::now().since(recv));
+        }
+        let problem = match r {
+            Ok(OkxFrameEvent::Control { error: true }) => {
+                self.telemetry.venue_errors.inc();
+                Some("venue error event")
+            }
+            Ok(_) => None,
+            Err(kind) => Some(kind.as_str()),
+        };
+        if let Some(kind) = problem {
+            if let Some(held_back) = self.bad_input_log.allow(recv, LOG_INTERVAL_NS) {
+                let sample = String::from_utf8_lossy(&payload.bytes()[..payload.len().min(200)]);
+                tracing::warn!(feed = %self.name, kind, held_back, %sample, "bad frame from okx");
+            }
+        }
+    }
+}
+
+impl Feed for OkxFeed {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn poll(&mut self, now: Nanos, out: &mut TickBatch) -> FeedStatus {
+        if self.stopped {
+            return FeedStatus::Finished;
+        }
+        self.outbox.drain(out);
+        for _ in 0..EVENTS_PER_POLL {
+            if out.is_full() || self.outbox.has_pending() {
+                break;
+            }
+            match self.session.poll(now) {
+                SessionEvent::Idle => break,
+                SessionEvent::Opened { .. } => self.on_open(now),
+                SessionEvent::Closed { was_open, .. } => {
+                    if was_open {
+                        self.handler.resync_all();
+                        self.outbox.invalidate_all(now, out);
+                    }
+                }
+                SessionEvent::Message(m) => self.on_message(m, out),
+            }
+        }
+        self.resubscribe_books(now);
+        self.outbox.sweep(now, out);
+        FeedStatus::Live
+    }
+
+    fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        self.session.stop();
+        if let Some(mut c) = self.capture.take() {
+            if let Err(e) = c.finish() {
+                tracing::warn!(feed = %self.name, path = %c.path().display(), error = %e, "capture not completed");
+            }
+        }
+    }
+}
