@@ -42,7 +42,7 @@ one_run() { # $1 = label, $2 = load|quiet
   nice -n "$NICE" "$BIN" run --duration "${SECS}s" --json --admin 127.0.0.1:0 >"$sum" 2>"$log" &
   pid=$!
   for _ in $(seq 1 200); do
-    addr=$(sed -n 's/.*admin port listening addr=\([0-9.:]*\).*/\1/p' "$log" 2>/dev/null | head -1)
+    addr=$(sed -n 's/.*admin port listening addr=\([0-9.:]*\).*/\1/p' "$log" 2>/dev/null | head -1 || true)
     [ -n "$addr" ] && break
     sleep 0.05
   done
