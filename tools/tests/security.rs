@@ -95,3 +95,41 @@ fn debug_logging_is_flagged() {
     assert_eq!(status(&cfg, "log.level"), Some(Status::Warn));
     assert_eq!(status(&config("[log]\nlevel = \"info\"\n"), "log.level"), None);
 }
+
+#[test]
+fn production_example_is_valid_once_its_cores_exist() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../configs/production.example.toml"
+    ))
+    .unwrap();
+    // Its cores (1-4) may not exist here: map them onto this host's cores, keeping them distinct
+    // where the host has enough, to validate everything else.
+    let cores = tickline_engine::runtime::available_cores();
+    let mut t = text.clone();
+    for (n, from) in ["core = 1\n", "core = 2\n", "core = 3\n", "core = 4\n"].iter().enumerate() {
+        let to = cores.get(n % cores.len().max(1)).copied().unwrap_or(0);
+        t = t.replace(from, &format!("core = {to} \n"));
+    }
+    // Everything but the layout validates here whatever the host: the same file with an auto
+    // layout must load.
+    let (head, tail) = text.split_once("[layout]").unwrap();
+    let rest = tail.split_once("[journal]").unwrap().1;
+    let auto = format!("{head}[layout]\nmode = \"auto\"\n\n[journal]{rest}");
+    Config::parse(&auto, "production.example.toml (auto layout)").unwrap_or_else(|e| panic!("{e}"));
+    match Config::parse(&t, "production.example.toml") {
+        Ok(loaded) => {
+            assert!(loaded.config.journal.enabled && loaded.config.admin.enabled);
+            let findings = check(&loaded.config, &|_| None);
+            assert!(
+                findings.iter().all(|c| c.status != Status::Fail || c.name == "admin.token_file"),
+                "{findings:?}"
+            );
+        }
+        // On a host with fewer than 4 cores the mapping reuses a core for two hot threads,
+        // which validation refuses by name; anything else is a real error in the example.
+        Err(e) => {
+            assert!(cores.len() < 4 && e.to_string().contains("already given to thread"), "{e}")
+        }
+    }
+}
