@@ -63,7 +63,6 @@ impl<T: bytemuck::NoUninit + Send> Consumer<T> {
         let v = self.read_next()?;
         self.next += 1;
         self.shared.cursors[self.index].store(self.next, Ordering::Release);
-        self.shared.stats.consumers[self.index].popped.inc();
         Some(v)
     }
 
@@ -80,7 +79,6 @@ impl<T: bytemuck::NoUninit + Send> Consumer<T> {
         }
         if n > 0 {
             self.shared.cursors[self.index].store(self.next, Ordering::Release);
-            self.shared.stats.consumers[self.index].popped.add(n as u64);
         }
         n
     }

@@ -5,7 +5,12 @@
 //! detected tear (seqlock), never a data race.
 //!
 //! ```text
-//! line 0             line 1                 (a 64-byte T: 9 words, 2 lines per slot)
+//! Slots take a power-of-two number of words (2, 4, 8 or 16), so none straddles a cache line
+//! and small payloads pack several slots per line (four `u64` slots to a line, as crossbeam's
+//! `ArrayQueue` packs them): a throughput run moves a quarter of the lines it would with one
+//! slot per line.
+//!
+//! line 0             line 1                 (a 64-byte T: 9 words, a 16-word slot)
 //! [stamp|w0..w6]     [w7|unused ..........]
 //! stamp = seq + 1          published
 //!       = (seq + 1) | W    being written (W = bit 63)
@@ -36,7 +41,8 @@ pub(crate) enum Read<T> {
 
 pub(crate) struct Slots<T> {
     lines: Box<[Line]>,
-    lines_per_slot: usize,
+    /// Words per slot: `1 + WORDS` rounded up to a power of two.
+    stride: usize,
     mask: u64,
     _payload: PhantomData<fn() -> T>,
 }
@@ -51,17 +57,17 @@ impl<T: bytemuck::NoUninit> Slots<T> {
 
     /// `capacity` slots; `capacity` is a power of two (checked by the builder).
     pub(crate) fn new(capacity: usize) -> Slots<T> {
-        let lines_per_slot = (1 + Self::WORDS).div_ceil(8);
-        let lines = (0..capacity * lines_per_slot)
+        let stride = (1 + Self::WORDS).next_power_of_two();
+        let lines = (0..(capacity * stride).div_ceil(8))
             .map(|_| Line(std::array::from_fn(|_| AtomicU64::new(0))))
             .collect();
-        Slots { lines, lines_per_slot, mask: capacity as u64 - 1, _payload: PhantomData }
+        Slots { lines, stride, mask: capacity as u64 - 1, _payload: PhantomData }
     }
 
     #[inline(always)]
     fn word(&self, seq: u64, k: usize) -> &AtomicU64 {
-        let base = (seq & self.mask) as usize * self.lines_per_slot;
-        &self.lines[base + k / 8].0[k % 8]
+        let i = (seq & self.mask) as usize * self.stride + k;
+        &self.lines[i / 8].0[i % 8]
     }
 
     /// Writes `value` as sequence `seq`. Single producer only.

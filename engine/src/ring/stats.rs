@@ -7,8 +7,8 @@ use crossbeam_utils::CachePadded;
 
 use crate::telemetry::Counter;
 
-/// Counters of one ring. The producer writes the producer block and each consumer its own
-/// block, so no counter has two writers and none shares a cache line with another writer's.
+/// Counters of one ring (values published and read are the cursors themselves). The producer
+/// writes the producer block and each consumer its own block, so no counter has two writers and none shares a cache line with another writer's.
 #[derive(Debug)]
 pub struct RingStats {
     pub(crate) producer: CachePadded<ProducerCounters>,
@@ -17,14 +17,12 @@ pub struct RingStats {
 
 #[derive(Debug, Default)]
 pub(crate) struct ProducerCounters {
-    pub(crate) pushed: Counter,
     pub(crate) full: Counter,
     pub(crate) conflated: Counter,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct ConsumerCounters {
-    pub(crate) popped: Counter,
     pub(crate) dropped: Counter,
 }
 
@@ -69,7 +67,7 @@ impl<T> super::Shared<T> {
             name: self.name.to_string(),
             capacity: self.capacity,
             policy: self.policy,
-            pushed: p.pushed.get(),
+            pushed: head,
             depth: head.saturating_sub(slowest).min(self.capacity),
             full: p.full.get(),
             conflated: p.conflated.get(),

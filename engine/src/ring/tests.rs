@@ -37,7 +37,7 @@ fn block_policy_refuses_when_full_and_counts_the_alarm() {
     let mut got = Vec::new();
     rx.poll(usize::MAX, |v| got.push(v));
     assert_eq!(got, vec![1, 2, 3, 4]);
-    let s = rx.snapshot();
+    let s = tx.snapshot();
     assert_eq!((s.pushed, s.depth, s.dropped), (5, 0, 0));
 }
 
