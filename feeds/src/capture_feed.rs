@@ -12,10 +12,18 @@
 //! A read error ends the feed (its text is kept for [`CaptureFeed::error`]).
 //!
 //! ```no_run
-//! use tickline_engine::types::InstrumentRegistry;
+//! use tickline_engine::types::{InstrumentRegistry, InstrumentSpec};
 //! use tickline_feeds::capture_feed::CaptureFeed;
-//! # fn registry() -> InstrumentRegistry { unimplemented!() }
-//! let feed = CaptureFeed::open("replay", "../shared/data/binance-spot/btcusdt_20240808.gz", &registry(), None)?;
+//! let btc = InstrumentSpec {
+//!     symbol: "BTCUSDT".into(),
+//!     venue: "binance".into(),
+//!     price_scale: 2,
+//!     qty_scale: 6,
+//!     tick_size: "0.01".parse().unwrap(),
+//!     lot_size: "0.00001".parse().unwrap(),
+//! };
+//! let registry = InstrumentRegistry::build(&[btc]).unwrap();
+//! let feed = CaptureFeed::open("replay", "../shared/data/binance-spot/btcusdt_20240808.gz", &registry, None)?;
 //! # Ok::<(), tickline_feeds::capture_feed::CaptureFeedError>(())
 //! ```
 
