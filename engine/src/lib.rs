@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alloc_count;
 pub mod config;
 pub mod position;
 pub mod record;

@@ -4,54 +4,24 @@
 
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tickline_engine::alloc_count::{self, CountingAllocator};
 
 use support::*;
 use tickline_engine::runtime::{Outcome, Pipeline};
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-static COUNTED_TICKS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-// SAFETY: defers every call to the system allocator unchanged; it only counts calls made
-// while the current thread has counting switched on.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours; the caller upholds it.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours; the caller upholds it.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Set to the window's length when the feed closes the measured window.
+static COUNTED_TICKS: AtomicU64 = AtomicU64::new(0);
 
 const WARMUP: u64 = 100_000;
 const MEASURED: u64 = 1_000_000;
 
 fn switch(on: bool) {
-    COUNTING.with(|c| c.set(on));
+    alloc_count::count_this_thread(on);
     if !on {
         COUNTED_TICKS.store(MEASURED, Ordering::Relaxed);
     }
@@ -80,5 +50,14 @@ fn fused_hot_path_allocates_nothing_after_warmup() {
     let orders = t.stage("gateway").unwrap().events;
     assert!(orders >= MEASURED / 2 / 10, "orders flowed in the window: {orders}");
     assert!(t.exec_reports >= 2 * orders - 2);
-    assert_eq!(ALLOCS.load(Ordering::Relaxed), 0, "allocations on the hot thread in steady state");
+    assert_eq!(alloc_count::counted(), 0, "allocations on the hot thread in steady state");
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    // The proof above is only as good as the counter: an allocation must register.
+    let before = alloc_count::thread_allocations();
+    let v: Vec<u64> = Vec::with_capacity(16);
+    std::hint::black_box(&v);
+    assert_eq!(alloc_count::thread_allocations(), before + 1);
 }

@@ -1,47 +1,14 @@
 //! A full risk check allocates nothing: 100,000 ticks, checks (approved and rejected),
 //! replaces, cancels and execution reports after warm-up, under a counting allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use tickline_engine::alloc_count::{self, CountingAllocator};
 
 use tickline_engine::risk::{HaltSwitch, Rate, RiskLimits, RiskSetup, RiskStage};
 use tickline_engine::types::*;
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-// SAFETY: defers every call to the system allocator unchanged; it only counts calls made
-// while the current thread has counting switched on.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours; the caller upholds it.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours; the caller upholds it.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 fn report(o: &Order, kind: ExecKind, qty: i64) -> ExecReport {
     ExecReport {
@@ -84,7 +51,7 @@ fn risk_checks_allocate_nothing() {
     let total = 120_000u64;
     for k in 0..total {
         if k == 20_000 {
-            COUNTING.with(|c| c.set(true));
+            alloc_count::count_this_thread(true);
         }
         now += 1_000;
         let mid = 10_000 + (k % 40) as i64;
@@ -136,9 +103,9 @@ fn risk_checks_allocate_nothing() {
             _ => risk.on_exec(&report(&o, ExecKind::Expired, 0)),
         }
     }
-    COUNTING.with(|c| c.set(false));
+    alloc_count::count_this_thread(false);
     let t = risk.telemetry();
     assert!(t.approved.get() > 50_000, "orders flowed: {}", t.approved.get());
     assert!(risk.position(InstrumentId(0)).unwrap().fills() > 1_000);
-    assert_eq!(ALLOCS.load(Ordering::Relaxed), 0, "allocations in risk after warm-up");
+    assert_eq!(alloc_count::counted(), 0, "allocations in risk after warm-up");
 }

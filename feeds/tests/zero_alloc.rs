@@ -4,9 +4,8 @@
 //! A counting global allocator counts allocations per thread, so tests running in parallel
 //! do not disturb each other. Everything a test feeds is built before it starts counting.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::path::PathBuf;
+use tickline_engine::alloc_count::{self, CountingAllocator};
 
 use rust_decimal::Decimal;
 use tickline_engine::types::{InstrumentId, InstrumentRegistry, InstrumentSpec, Nanos, Tick};
@@ -18,51 +17,8 @@ use tickline_feeds::venue::binance::{
 use tickline_feeds::venue::okx::{OkxConfig, OkxHandler};
 use tickline_feeds::Payload;
 
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn bump() {
-    // `try_with`: the slot may already be gone while a thread is being torn down.
-    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-}
-
-fn allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
-// `GlobalAlloc` contract holds exactly as it does for `System`; counting touches only a
-// const-initialised thread-local `Cell`, which never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        // SAFETY: forwarded unchanged; `ptr` came from this allocator, i.e. from `System`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; `ptr` came from this allocator, i.e. from `System`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 fn registry() -> InstrumentRegistry {
     let spec = |symbol: &str, venue: &str, price_scale: u8, qty_scale: u8| InstrumentSpec {
@@ -197,7 +153,7 @@ fn run_binance(frames: &[Vec<u8>], warm_up: usize) -> (u64, u64, u64) {
     let mut before = 0;
     for (i, f) in frames.iter().enumerate() {
         if i == warm_up {
-            before = allocs();
+            before = alloc_count::thread_allocations();
         }
         let ev = h.on_frame(Nanos(i as i64), Payload::Text(f), &mut emit).unwrap();
         if i >= warm_up {
@@ -207,7 +163,7 @@ fn run_binance(frames: &[Vec<u8>], warm_up: usize) -> (u64, u64, u64) {
             }
         }
     }
-    let after = allocs();
+    let after = alloc_count::thread_allocations();
     assert!(ticks > 0);
     assert_eq!(h.sync(BTC).unwrap().counters().gaps.get(), 0);
     (after - before, applied, h.telemetry().fallbacks.get())
@@ -289,11 +245,11 @@ fn okx_handler_allocates_nothing_per_message_after_warm_up() {
     let mut before = 0;
     for (i, f) in frames.iter().enumerate() {
         if i == 300 {
-            before = allocs();
+            before = alloc_count::thread_allocations();
         }
         h.on_frame(Nanos(1), Payload::Text(f), &mut emit).unwrap();
     }
-    let allocations = allocs() - before;
+    let allocations = alloc_count::thread_allocations() - before;
     let c = h.sync(InstrumentId(2)).unwrap().counters();
     assert_eq!((c.gaps.get(), c.applied.get()), (0, 1_000));
     assert!(ticks > 2_000);
@@ -330,7 +286,7 @@ fn shared_data_btcusdt_capture_allocates_nothing_after_warm_up() {
     let mut before = 0;
     for (i, (recv, f)) in lines.iter().enumerate() {
         if i == warm_up {
-            before = allocs();
+            before = alloc_count::thread_allocations();
         }
         if is_depth_snapshot(f) {
             h.on_snapshot(BTC, *recv, f, &mut emit).unwrap();
@@ -338,7 +294,7 @@ fn shared_data_btcusdt_capture_allocates_nothing_after_warm_up() {
             h.on_frame(*recv, Payload::Text(f), &mut emit).unwrap();
         }
     }
-    let allocations = allocs() - before;
+    let allocations = alloc_count::thread_allocations() - before;
     assert_eq!(h.sync(BTC).unwrap().counters().gaps.get(), 0);
     assert_eq!(allocations, 0, "over {} messages", lines.len() - warm_up);
 }

@@ -5,9 +5,8 @@
 //! A counting global allocator counts allocations per thread, so tests running in parallel do
 //! not disturb each other. Everything a test feeds is built before it starts counting.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::Arc;
+use tickline_engine::alloc_count::{self, CountingAllocator};
 
 use tickline_engine::risk::{HaltSwitch, RiskLimits, RiskSetup, RiskStage};
 use tickline_engine::stage::{ExecBatch, Venue};
@@ -23,51 +22,8 @@ use tickline_gateway::venue::fix::codec::{
 use tickline_gateway::venue::fix::session::{Session, SessionConfig, SessionEvent, Verdict};
 use tickline_gateway::venue::sim::{SimConfig, SimVenue};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn bump() {
-    // `try_with`: the slot may already be gone while a thread is being torn down.
-    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-}
-
-fn allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
-// `GlobalAlloc` contract holds exactly as it does for `System`; counting touches only a
-// const-initialised thread-local `Cell`, which never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        // SAFETY: forwarded unchanged; `ptr` came from this allocator, i.e. from `System`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; `ptr` came from this allocator, i.e. from `System`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 const T0: i64 = 1_723_161_255_000_000_000;
 
@@ -108,12 +64,12 @@ fn new_order_single_encoding_allocates_nothing() {
     for i in 0..1_000 {
         total += new_order_single(&mut enc, i, Nanos(T0), &order_fields(i)).unwrap().len();
     }
-    let before = allocs();
+    let before = alloc_count::thread_allocations();
     for i in 0..200_000u64 {
         let now = Nanos(T0 + i as i64 * 1_000_003);
         total += new_order_single(&mut enc, i, now, &order_fields(i)).unwrap().len();
     }
-    assert_eq!(allocs() - before, 0, "encoding allocated");
+    assert_eq!(alloc_count::thread_allocations() - before, 0, "encoding allocated");
     assert!(total > 0);
 }
 
@@ -121,7 +77,7 @@ fn new_order_single_encoding_allocates_nothing() {
 fn execution_report_parsing_allocates_nothing() {
     let msgs: Vec<Vec<u8>> = (1..=1_000).map(|s| exec_report(s, 42)).collect();
     let (p, q) = (Scale::new(2).unwrap(), Scale::new(6).unwrap());
-    let before = allocs();
+    let before = alloc_count::thread_allocations();
     let mut cum = 0i64;
     for _ in 0..200 {
         for m in &msgs {
@@ -131,7 +87,7 @@ fn execution_report_parsing_allocates_nothing() {
             cum += f.cum_qty;
         }
     }
-    assert_eq!(allocs() - before, 0, "parsing allocated");
+    assert_eq!(alloc_count::thread_allocations() - before, 0, "parsing allocated");
     assert_eq!(cum, 200 * 1_000 * 50_000);
 }
 
@@ -171,7 +127,7 @@ fn fix_session_steady_state_allocates_nothing() {
     feed(&mut s, &logon, T0, &mut apps);
     assert!(s.is_active());
     let reports: Vec<Vec<u8>> = (2..=50_001).map(|seq| exec_report(seq, 7)).collect();
-    let before = allocs();
+    let before = alloc_count::thread_allocations();
     for (i, r) in reports.iter().enumerate() {
         let now = T0 + i as i64 * 10_000;
         let seq =
@@ -184,7 +140,7 @@ fn fix_session_steady_state_allocates_nothing() {
         let n = s.output().len();
         s.consume_output(n);
     }
-    assert_eq!(allocs() - before, 0, "the session allocated");
+    assert_eq!(alloc_count::thread_allocations() - before, 0, "the session allocated");
     assert_eq!(s.seqs().1, 50_002);
     assert!(apps > 0);
 }
@@ -263,11 +219,11 @@ fn simulated_exchange_steady_state_allocates_nothing() {
     for i in 0..20_000 {
         step(T0 + i * 1_000, &mut risk, &mut sim, &mut fills);
     }
-    let before = allocs();
+    let before = alloc_count::thread_allocations();
     for i in 20_000..220_000 {
         step(T0 + i * 1_000, &mut risk, &mut sim, &mut fills);
     }
-    assert_eq!(allocs() - before, 0, "the simulated exchange allocated");
+    assert_eq!(alloc_count::thread_allocations() - before, 0, "the simulated exchange allocated");
     assert!(fills > 1_000, "a run that fills: {fills}");
     assert_eq!(sim.tracker_stats().anomalies(), 0);
 }

@@ -1,48 +1,15 @@
 //! The strategies allocate nothing per tick: each runs 200,000 quotes (and the venue's answers
 //! to what it sends) after warm-up under a counting allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use tickline_engine::alloc_count::{self, CountingAllocator};
 
 use rust_decimal::Decimal;
 use tickline_engine::stage::{OrderSink, Strategy};
 use tickline_engine::types::*;
 use tickline_tools::config::StrategyConfig;
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-// SAFETY: defers every call to the system allocator unchanged; it only counts calls made
-// while the current thread has counting switched on.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours; the caller upholds it.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours; the caller upholds it.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 fn registry() -> InstrumentRegistry {
     let spec = |s: &str| InstrumentSpec {
@@ -134,10 +101,10 @@ fn strategies_allocate_nothing_per_tick() {
         let mut rng = 0x2545_f491_4f6c_dd1du64;
         let mut mids = [10_000i64, 10_000];
         let mut sent = 0u64;
-        ALLOCS.store(0, Ordering::Relaxed);
+        let before = alloc_count::counted();
         for k in 0..220_000u64 {
             if k == 20_000 {
-                COUNTING.with(|c| c.set(true));
+                alloc_count::count_this_thread(true);
             }
             rng ^= rng << 13;
             rng ^= rng >> 7;
@@ -171,8 +138,8 @@ fn strategies_allocate_nothing_per_tick() {
             }
             sink.clear();
         }
-        COUNTING.with(|c| c.set(false));
+        alloc_count::count_this_thread(false);
         assert!(sent > 100, "{}: the strategy traded ({sent} intents)", s.name());
-        assert_eq!(ALLOCS.load(Ordering::Relaxed), 0, "{}: allocations per tick", s.name());
+        assert_eq!(alloc_count::counted() - before, 0, "{}: allocations per tick", s.name());
     }
 }
