@@ -18,5 +18,6 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod pipeline;
 pub mod ring_contenders;
 pub mod ring_harness;

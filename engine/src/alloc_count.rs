@@ -16,10 +16,11 @@
 //! assert_eq!(alloc_count::counted(), 0);
 //! ```
 //!
-//! Two views: [`counted`] sums allocations made on every thread while that thread had
-//! counting switched on (a switch can be flipped from inside the hot thread itself), and
+//! Three views: [`counted`] sums allocations made on every thread while that thread had
+//! counting switched on (a switch can be flipped from inside the hot thread itself);
 //! [`thread_allocations`] is the calling thread's own running count, always on, which lets
-//! tests that run in parallel in one binary measure without disturbing each other.
+//! tests that run in parallel in one binary measure without disturbing each other; and
+//! [`total`] counts every thread, always (benchmarks of whole pipelines).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -30,6 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct CountingAllocator;
 
 static COUNTED: AtomicU64 = AtomicU64::new(0);
+static TOTAL: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
@@ -46,6 +48,13 @@ pub fn counted() -> u64 {
     COUNTED.load(Ordering::Relaxed)
 }
 
+/// Allocations (and reallocations) made by every thread of the process since it started:
+/// a benchmark reads it around a measurement window in which only the threads under test
+/// run, and divides by the events they handled.
+pub fn total() -> u64 {
+    TOTAL.load(Ordering::Relaxed)
+}
+
 /// Allocations (and reallocations) the calling thread has made since it started.
 pub fn thread_allocations() -> u64 {
     THREAD.with(Cell::get)
@@ -55,6 +64,7 @@ pub fn thread_allocations() -> u64 {
 fn bump() {
     // `try_with`: the slots may already be gone while a thread is being torn down.
     let _ = THREAD.try_with(|c| c.set(c.get() + 1));
+    TOTAL.fetch_add(1, Ordering::Relaxed);
     if COUNTING.try_with(Cell::get).unwrap_or(false) {
         COUNTED.fetch_add(1, Ordering::Relaxed);
     }

@@ -27,6 +27,10 @@ const TIMER_PERIOD_NS: i64 = 1_000_000;
 const DRAIN_TIMEOUT_NS: i64 = 500_000_000;
 /// Events taken from one input ring per poll, at most.
 const RING_BATCH: usize = 64;
+/// Idle time between two rounds of idle housekeeping (operator commands, strategy timers, the
+/// shutdown protocol). Between rounds an idle iteration only polls its inputs, so a tick that
+/// falls due waits for a short loop, not for the housekeeping.
+const HOUSEKEEPING_NS: i64 = 20_000;
 
 /// Which stage the thread is in, for naming a panic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -404,11 +408,8 @@ impl Core {
         }
     }
 
-    /// Idle housekeeping: strategy timers, pending conflated ticks.
+    /// Idle housekeeping: strategy timers.
     fn idle(&mut self, now: Nanos) {
-        if let Some(tx) = self.tick_out.as_mut() {
-            tx.flush();
-        }
         let due = self
             .strategy
             .as_ref()
@@ -443,6 +444,8 @@ pub(crate) struct Hot {
     pub(crate) forward_closed: bool,
     pub(crate) feeds_stopped: bool,
     pub(crate) busy: u32,
+    /// When idle housekeeping is next due.
+    pub(crate) housekeeping: Nanos,
 }
 
 impl Hot {
@@ -475,10 +478,17 @@ impl Hot {
                 continue;
             }
             self.core.current = Current::Loop;
-            self.core.drain_control();
-            self.core.idle(now);
-            if self.shutdown_step(now) {
-                break;
+            if let Some(tx) = self.core.tick_out.as_mut() {
+                // Conflated ticks go out as soon as the thread has nothing else to do.
+                tx.flush();
+            }
+            if now >= self.housekeeping {
+                self.housekeeping = now.add_nanos(HOUSEKEEPING_NS);
+                self.core.drain_control();
+                self.core.idle(now);
+                if self.shutdown_step(now) {
+                    break;
+                }
             }
             self.waiter.idle();
         }

@@ -282,6 +282,7 @@ impl Pipeline {
                 forward_closed: false,
                 feeds_stopped: false,
                 busy: 0,
+                housekeeping: Nanos::ZERO,
             });
         }
 

@@ -1,0 +1,114 @@
+//! The `pipeline-harness` binary end to end: a quick run with yielding waits (CI has 2 cores)
+//! of every contender with the journal on must print one JSON object in which every contender
+//! moved ticks through strategy, risk and gateway into the journal, lost nothing, and wrote
+//! its report. No timing is checked.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn run(out: &Path, extra: &[&str]) -> Value {
+    let journals = out.join("journals");
+    let run = Command::new(env!("CARGO_BIN_EXE_pipeline-harness"))
+        .args(["--quick", "--json", "--wait", "spin-yield", "--out"])
+        .arg(out)
+        .arg("--journal-dir")
+        .arg(&journals)
+        .args(extra)
+        .output()
+        .expect("run pipeline-harness");
+    assert!(
+        run.status.success(),
+        "pipeline-harness failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stdout = String::from_utf8(run.stdout).expect("utf-8 output");
+    let v: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}"));
+    // Journals are removed unless --keep-journal.
+    let left = std::fs::read_dir(&journals).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "journal directories left behind in {}", journals.display());
+    v
+}
+
+fn u(v: &Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or_else(|| panic!("{key} missing or not an integer in {v}"))
+}
+
+#[test]
+fn every_contender_moves_ticks_to_orders_and_the_journal() {
+    let dir = std::env::temp_dir().join(format!("tickline-pipeline-harness-{}", std::process::id()));
+    let report = run(&dir, &[]);
+    let runs = report["runs"].as_array().expect("runs array");
+    let names: Vec<(&str, &str)> = runs
+        .iter()
+        .map(|r| (r["phase"].as_str().unwrap_or("?"), r["contender"].as_str().unwrap_or("?")))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("latency", "tickline"),
+            ("latency", "crossbeam-channel"),
+            ("latency", "std-mpsc"),
+            ("throughput", "tickline"),
+            ("throughput", "crossbeam-channel"),
+            ("throughput", "std-mpsc"),
+        ]
+    );
+    for r in runs {
+        assert!(u(r, "ticks") > 0, "no ticks handled: {r}");
+        assert!(u(r, "orders") > 0, "no orders reached the gateway: {r}");
+        assert!(u(r, "journal_records") > u(r, "ticks"), "journal missed records: {r}");
+        assert_eq!(u(&r["drops"], "lost"), 0, "{r}");
+        let lat = &r["tick_to_order_ns"];
+        assert!(u(lat, "p50") <= u(lat, "p99") && u(lat, "p99") <= u(lat, "max"), "{r}");
+        assert!(r["allocs_per_tick"].as_f64().is_some(), "{r}");
+    }
+    let ratios = report["ratios"].as_array().expect("ratios array");
+    assert_eq!(ratios.len(), 4, "tickline against two baselines in two phases");
+    for r in ratios {
+        assert!(r["p50"].as_f64().is_some_and(|x| x > 0.0), "{r}");
+    }
+    let md = std::fs::read_to_string(dir.join("pipeline.md")).expect("markdown report");
+    assert!(md.contains("| latency | tickline | fused |"), "{md}");
+    assert!(md.contains("![") && md.contains("pipeline-latency.svg"));
+    for f in ["pipeline-latency.svg", "pipeline-throughput.svg"] {
+        let svg = std::fs::read_to_string(dir.join(f)).expect("plot");
+        assert_eq!(svg.matches("<polyline").count(), 3, "one curve per contender in {f}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn split_layout_without_journal_runs_alone() {
+    let dir = std::env::temp_dir().join(format!("tickline-pipeline-split-{}", std::process::id()));
+    let report = run(
+        &dir,
+        &["--layout", "split", "--journal", "off", "--contenders", "tickline", "--phases", "latency"],
+    );
+    let runs = report["runs"].as_array().expect("runs array");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["layout"], "split");
+    assert_eq!(u(&runs[0], "journal_records"), 0);
+    assert!(u(&runs[0], "orders") > 0, "{}", runs[0]);
+    assert!(report["ratios"].as_array().is_some_and(Vec::is_empty));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_config_is_an_error_naming_the_file() {
+    let dir = std::env::temp_dir().join(format!("tickline-pipeline-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("bad.toml");
+    std::fs::write(&cfg, "[[feeds]]\nkind = \"nope\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pipeline-harness"))
+        .args(["--quick", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("run pipeline-harness");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
