@@ -37,6 +37,10 @@ pub enum RecordKind {
     /// A session start: process, time, first client order id (JSON written by `tools`;
     /// never on a ring).
     Session = 9,
+    /// The venue session's sequence numbers as the gateway last saved them
+    /// ([`VenueSeqRecord`]): a FIX session's, checkpointed by the recorder when they move
+    /// (written by `tools`; never on a ring).
+    VenueSeq = 10,
 }
 
 impl RecordKind {
@@ -52,6 +56,7 @@ impl RecordKind {
             RecordKind::Halt => "halt",
             RecordKind::Config => "config",
             RecordKind::Session => "session",
+            RecordKind::VenueSeq => "venue_seq",
         }
     }
 
@@ -67,6 +72,7 @@ impl RecordKind {
             7 => RecordKind::Halt,
             8 => RecordKind::Config,
             9 => RecordKind::Session,
+            10 => RecordKind::VenueSeq,
             _ => return None,
         })
     }
@@ -118,6 +124,19 @@ impl ControlRecord {
     }
 }
 
+/// A venue session's sequence numbers: the next outbound and the next expected inbound
+/// (FIX `MsgSeqNum`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::AnyBitPattern)]
+#[repr(C)]
+pub struct VenueSeqRecord {
+    /// Next outbound sequence number.
+    pub next_out: u64,
+    /// Next inbound sequence number expected.
+    pub next_in: u64,
+}
+
+const _: () = assert!(std::mem::size_of::<VenueSeqRecord>() == 16);
+
 /// One event on its way to the journal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit)]
 #[repr(C)]
@@ -152,6 +171,8 @@ pub enum RecordBody {
     Control(ControlRecord),
     /// A halt the engine made on its own account.
     Halt(ControlRecord),
+    /// A venue session's sequence numbers.
+    VenueSeq(VenueSeqRecord),
 }
 
 impl Record {
@@ -202,6 +223,12 @@ impl Record {
         Record::of(RecordKind::Halt, ts, c)
     }
 
+    /// A venue sequence-number checkpoint.
+    #[inline]
+    pub fn venue_seq(ts: Nanos, v: &VenueSeqRecord) -> Record {
+        Record::of(RecordKind::VenueSeq, ts, v)
+    }
+
     /// The payload bytes.
     pub fn payload(&self) -> &[u8] {
         let all = bytemuck::cast_slice::<u64, u8>(&self.payload);
@@ -222,6 +249,7 @@ impl Record {
             RecordKind::Exec => RecordBody::Exec(read(payload)?),
             RecordKind::Control => RecordBody::Control(read(payload)?),
             RecordKind::Halt => RecordBody::Halt(read(payload)?),
+            RecordKind::VenueSeq => RecordBody::VenueSeq(read(payload)?),
             // Variable-length JSON, decoded by `tools`.
             RecordKind::Config | RecordKind::Session => return None,
         })

@@ -15,13 +15,15 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use tickline_engine::risk::{HaltSwitch, RiskLimits, RiskSetup, RiskStage};
+use tickline_engine::record::RecordBody;
+use tickline_engine::risk::{HaltSwitch, RiskLimits, RiskSeed, RiskSetup, RiskStage, SeedBuilder};
 use tickline_engine::stage::{ExecBatch, Venue};
 use tickline_engine::types::{
     Action, ClientOrderId, ClientOrderIdGen, Clock, ExecKind, ExecReport, InstrumentId,
-    InstrumentRegistry, InstrumentSpec, Level, Nanos, OrdType, OrderIntent, Px, Qty, Side,
+    InstrumentRegistry, InstrumentSpec, Level, Nanos, OrdType, Order, OrderIntent, Px, Qty, Side,
     StrategyId, Tick, TimeInForce,
 };
+use tickline_gateway::venue::fix::seq_store::SeqWatch;
 use tickline_gateway::venue::fix::session::SessionState;
 use tickline_gateway::venue::fix::{FixConfig, FixVenue};
 
@@ -223,14 +225,20 @@ struct Rig {
     risk: RiskStage,
     venue: FixVenue,
     ids: ClientOrderIdGen,
+    approved: Vec<Order>,
     reports: Vec<ExecReport>,
     batch: ExecBatch,
 }
 
 impl Rig {
     fn new(venue: FixVenue) -> Rig {
+        Rig::seeded(venue, RiskSeed::default())
+    }
+
+    /// Risk starts from `seed` (what a restart restored).
+    fn seeded(venue: FixVenue, seed: RiskSeed) -> Rig {
         let reg = registry();
-        let setup = RiskSetup::new(RiskLimits::permissive(&reg));
+        let setup = RiskSetup::new(RiskLimits::permissive(&reg)).with_seed(seed);
         let mut risk = RiskStage::with_setup(Arc::clone(&reg), Arc::new(HaltSwitch::new()), setup);
         let l = |p| Level { px: Px::from_raw(p), qty: Qty::from_raw(100) };
         for i in reg.iter() {
@@ -241,6 +249,7 @@ impl Rig {
             risk,
             venue,
             ids: ClientOrderIdGen::new(Clock::now()),
+            approved: Vec::new(),
             reports: Vec::new(),
             batch: ExecBatch::new(),
         }
@@ -304,6 +313,7 @@ impl Rig {
         };
         let approved =
             self.risk.check(&intent, now).unwrap_or_else(|e| panic!("risk refused: {e:?}"));
+        self.approved.push(*approved.get());
         self.venue.submit(approved, now);
         intent.client_id
     }
@@ -506,6 +516,51 @@ fn disconnect_reconnects_with_the_right_sequence_numbers_and_cancels_open_orders
     rig.until("a fill after the restart", &acc, |r| r.has(last, ExecKind::Fill));
     assert_eq!(rig.venue.session_stats().seq_too_low.get(), 0);
     assert_eq!(rig.venue.tracker_stats().anomalies(), 0);
+}
+
+#[test]
+fn a_restart_tracks_the_orders_left_open_and_cancels_them_after_logon() {
+    let Some(bin) = quickfix() else { return };
+    let acc = Acceptor::start(&bin, "restore");
+    let seqs = seq_file("restore");
+    let venue = FixVenue::new("quickfix", &registry(), config(acc.port, seqs.clone())).unwrap();
+    let mut rig = Rig::new(venue);
+    rig.logged_on(&acc);
+    let resting = rig.order("REST", 3);
+    let filled = rig.order("FILL", 2);
+    rig.until("an ack and a fill", &acc, |r| {
+        r.has(resting, ExecKind::New) && r.has(filled, ExecKind::Fill)
+    });
+    // What the journal holds of this session, rebuilt as a restart does.
+    let mut b = SeedBuilder::new(registry().len(), &RiskSeed::default());
+    rig.approved.iter().for_each(|o| b.apply(&RecordBody::Approved(*o)));
+    rig.reports.iter().for_each(|r| b.apply(&RecordBody::Exec(*r)));
+    let seed = b.finish().seed;
+    assert_eq!(seed.open_orders.iter().map(|o| o.id).collect::<Vec<_>>(), vec![resting]);
+    drop(rig);
+    acc.wait_line("the logout of the old venue", |l| l == "LOGOUT");
+
+    // The restart: the gateway tracks the order, risk counts it, and cancel-on-disconnect
+    // cancels it once the session is back; the venue's answer reaches risk.
+    let watch = Arc::new(SeqWatch::default());
+    let mut venue = FixVenue::new("quickfix", &registry(), config(acc.port, seqs))
+        .unwrap()
+        .with_seq_watch(Arc::clone(&watch));
+    assert_eq!(watch.get(), Some(venue.seqs()), "the numbers read from the file, published");
+    assert_eq!(venue.restore_open_orders(&seed.open_orders), 1);
+    assert_eq!(venue.open_orders(), 1);
+    let mut rig = Rig::seeded(venue, seed);
+    assert_eq!(rig.risk.open_orders(sym("REST")), (1, 3, 0));
+    assert_eq!(rig.risk.position(sym("FILL")).unwrap().qty(), Qty::from_raw(2));
+    rig.logged_on(&acc);
+    rig.until("the restored order cancelled", &acc, |r| r.has(resting, ExecKind::Cancelled));
+    assert_eq!(rig.risk.open_orders(sym("REST")), (0, 0, 0));
+    assert_eq!(rig.venue.stats().cod_cancels.get(), 1);
+    assert_eq!(rig.venue.open_orders(), 0);
+    assert_eq!(rig.venue.tracker_stats().anomalies(), 0);
+    assert_eq!(rig.risk.telemetry().unknown_reports.get(), 0);
+    rig.pump();
+    assert_eq!(watch.get(), Some(rig.venue.seqs()), "every save is published");
 }
 
 #[test]

@@ -35,7 +35,7 @@ use tickline_journal::{list_segments, Reader};
 
 use crate::config::Config;
 use crate::journal_cmd::progress::Progress;
-use crate::journal_sink::{parse_config_record, parse_session_record, ConfigRecord};
+use crate::journal_sink::{parse_config_record, parse_session_record, ConfigRecord, SessionRecord};
 
 /// What a replay found.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -415,14 +415,14 @@ pub fn replay(dir: &Path, show_progress: bool) -> anyhow::Result<ReplayReport> {
                 };
                 let s = parse_session_record(rec.payload)
                     .with_context(|| format!("session record seq {seq}"))?;
-                replayer = Some(session_replayer(&c, s.order_ids()).with_context(|| {
+                replayer = Some(session_replayer(&c, &s).with_context(|| {
                     format!("rebuilding the session of config record seq {cseq}")
                 })?);
                 report.sessions += 1;
             }
             // A live pipeline does not journal intents on their own (the decision carries
-            // them); nothing to replay.
-            RecordKind::Intent => {}
+            // them), and a venue's sequence numbers are not an input: nothing to replay.
+            RecordKind::Intent | RecordKind::VenueSeq => {}
         }
         if checker.diff.is_some() {
             break;
@@ -485,13 +485,11 @@ fn nonzero(t: Nanos) -> Nanos {
 }
 
 /// The strategies and risk stage the recorded config builds, as `tickline run` builds them
-/// (`wiring::strategy`, `[risk]` resolved against the registry). What only matters on the
-/// host that ran it (layout, admin port, journal) is set aside first, so a journal replays
-/// on any machine.
-fn session_replayer(
-    c: &ConfigRecord,
-    ids: tickline_engine::types::ClientOrderIdGen,
-) -> anyhow::Result<Replayer> {
+/// (`wiring::strategy`, `[risk]` resolved against the registry, seeded with what the session
+/// restored). What only matters on the host that ran it (layout, admin port, journal) is set
+/// aside first, so a journal replays on any machine.
+fn session_replayer(c: &ConfigRecord, s: &SessionRecord) -> anyhow::Result<Replayer> {
+    let ids = s.order_ids();
     let mut config: Config =
         toml::from_str(&c.config).context("the recorded config does not parse")?;
     config.layout = Default::default();
@@ -509,5 +507,10 @@ fn session_replayer(
         .map(|(i, s)| crate::wiring::strategy(i, s, &registry))
         .collect::<Result<Vec<_>, _>>()?;
     let limits = loaded.config.risk.resolve(&registry)?;
-    Ok(Replayer::new(registry, strategies, RiskSetup::new(limits), ids))
+    let names: Vec<String> = loaded.config.strategies.iter().map(|s| s.name().to_owned()).collect();
+    let seed = match &s.restored {
+        Some(r) => r.to_seed(&registry, &names).context("the session's restored state")?,
+        None => Default::default(),
+    };
+    Ok(Replayer::new(registry, strategies, RiskSetup::new(limits).with_seed(seed), ids))
 }

@@ -73,7 +73,9 @@ pub fn run_with_reload(
             Box::new(sink) as Box<dyn RecordSink>
         }),
     };
-    let mut parts = crate::wiring::build(loaded, recorder)?;
+    // Seeded with what the journal restored: positions, open orders, FIX sequence numbers.
+    let mut parts =
+        crate::wiring::build_restored(loaded, recorder, journal.as_ref().map(|j| &j.start))?;
     if let Some(j) = &journal {
         parts.order_ids = j.order_ids.clone();
     }

@@ -21,14 +21,27 @@ use tickline_strategies::threshold::{Threshold, ThresholdParams};
 use tickline_strategies::Leg;
 
 use crate::config::{find_symbol, FeedConfig, GatewayConfig, Loaded, StrategyConfig};
+use crate::journal_sink::StartState;
 
 /// Response queue capacity of the in-process venue.
 const INSTANT_VENUE_QUEUE: usize = 65_536;
 
-/// Builds the pipeline's parts from `loaded`, recording into `recorder` if given.
+/// Builds the pipeline's parts from `loaded`, recording into `recorder` if given, starting
+/// flat.
 pub fn build(
     loaded: &Loaded,
     recorder: Option<Box<dyn RecordSink>>,
+) -> anyhow::Result<PipelineParts> {
+    build_restored(loaded, recorder, None)
+}
+
+/// As [`build`], starting from what the journal restored: the risk stage is seeded with its
+/// positions and open orders, and a FIX gateway tracks those orders and publishes its
+/// sequence numbers for the journal's checkpoints.
+pub fn build_restored(
+    loaded: &Loaded,
+    recorder: Option<Box<dyn RecordSink>>,
+    start: Option<&StartState>,
 ) -> anyhow::Result<PipelineParts> {
     let cfg = &loaded.config;
     let registry = Arc::new(loaded.registry.clone());
@@ -101,17 +114,24 @@ pub fn build(
             "risk limits not configured: orders that need them will be rejected (limit_not_configured)"
         );
     }
-    let risk = RiskSetup::new(limits);
+    let risk = RiskSetup::new(limits).with_seed(start.map(|s| s.risk.clone()).unwrap_or_default());
     let venue: Box<dyn Venue> = match &cfg.gateway {
         GatewayConfig::Instant { name } => Box::new(InstantVenue::new(name, INSTANT_VENUE_QUEUE)),
         GatewayConfig::Sim(s) => {
             Box::new(SimVenue::new(&s.name, Arc::clone(&registry), s.to_config()?))
         }
-        GatewayConfig::Fix(f) => Box::new(
-            FixVenue::new(&f.name, &registry, f.to_config()?)
+        GatewayConfig::Fix(f) => {
+            let mut venue = FixVenue::new(&f.name, &registry, f.to_config()?)
                 .with_context(|| format!("gateway {}", f.name))?
-                .with_disconnect_hook(Arc::clone(&risk.disconnect)),
-        ),
+                .with_disconnect_hook(Arc::clone(&risk.disconnect));
+            if let Some(s) = start {
+                if let Some(w) = &s.fix_seqs {
+                    venue = venue.with_seq_watch(Arc::clone(w));
+                }
+                venue.restore_open_orders(&s.risk.open_orders);
+            }
+            Box::new(venue)
+        }
     };
     let feed_names: Vec<String> = cfg.feeds.iter().map(|f| f.name().to_owned()).collect();
     let mut plan = resolve(&cfg.layout, &feed_names, &available_cores())?;

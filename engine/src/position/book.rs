@@ -98,6 +98,15 @@ impl PositionBook {
         Ok(())
     }
 
+    /// Replaces an instrument's position (an earlier session's, restored at start-up) and
+    /// publishes it. Cold path.
+    pub(crate) fn restore(&mut self, id: InstrumentId, position: Position) {
+        let i = id.index();
+        let Some(slot) = self.slots.get_mut(i) else { return };
+        slot.position = position;
+        self.refresh(i, true);
+    }
+
     /// Marks an instrument at `px` (its reference price).
     #[inline]
     pub fn mark(&mut self, id: InstrumentId, px: Px) {

@@ -35,8 +35,9 @@ impl Position {
         Position { qty: 0, cost: 0, realized: 0, fees: 0, mark: Px::ZERO, fills: 0 }
     }
 
-    /// A position from its published parts (telemetry readers).
-    pub(crate) const fn from_parts(
+    /// A position from its parts, raw as the accessors return them: telemetry readers, and
+    /// a position restored from an earlier session's journal.
+    pub const fn from_parts(
         qty: i64,
         cost: i128,
         realized: i128,

@@ -6,7 +6,9 @@
 //! `[risk]` config section ([`RiskConfig`]) as decimal strings, are held in fixed point
 //! ([`RiskLimits`]) and change at run time through the control channel
 //! ([`RiskStage::set_limit`]). Every check has its own [`RejectReason`] and counter
-//! ([`RiskTelemetry`]); every decision is journaled by the runtime.
+//! ([`RiskTelemetry`]); every decision is journaled by the runtime. A stage starts flat, or
+//! from an earlier session's positions and open orders ([`RiskSeed`], rebuilt from that
+//! session's journal by [`SeedBuilder`] and passed in [`RiskSetup::with_seed`]).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -43,6 +45,7 @@ mod halt;
 mod limits;
 mod orders;
 mod reason;
+mod seed;
 mod stage;
 mod telemetry;
 #[cfg(test)]
@@ -54,5 +57,6 @@ pub use disconnect::CancelOnDisconnect;
 pub use halt::{HaltCause, HaltSwitch};
 pub use limits::{InstrumentLimits, Rate, RiskLimits, MAX_OPEN_ORDERS, MAX_RATE};
 pub use reason::RejectReason;
+pub use seed::{Rebuilt, RiskSeed, SeedBuilder, SeedNotes, SeedOrder};
 pub use stage::{RiskReject, RiskSetup, RiskStage};
 pub use telemetry::RiskTelemetry;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use super::limits::notional_scale;
 use super::orders::{Found, OpenOrders};
 use super::{
-    CancelOnDisconnect, HaltCause, HaltSwitch, RejectReason, RiskApproved, RiskLimits,
+    CancelOnDisconnect, HaltCause, HaltSwitch, RejectReason, RiskApproved, RiskLimits, RiskSeed,
     RiskTelemetry, MAX_OPEN_ORDERS,
 };
 use crate::position::{Position, PositionBook};
@@ -55,12 +55,24 @@ pub struct RiskSetup {
     pub limits: RiskLimits,
     /// The hook the gateway calls when its venue session drops.
     pub disconnect: Arc<CancelOnDisconnect>,
+    /// Positions and open orders to start from (an earlier session's); flat by default.
+    pub seed: RiskSeed,
 }
 
 impl RiskSetup {
-    /// `limits` with a fresh, connected cancel-on-disconnect hook.
+    /// `limits` with a fresh, connected cancel-on-disconnect hook, starting flat.
     pub fn new(limits: RiskLimits) -> RiskSetup {
-        RiskSetup { limits, disconnect: Arc::new(CancelOnDisconnect::new()) }
+        RiskSetup {
+            limits,
+            disconnect: Arc::new(CancelOnDisconnect::new()),
+            seed: RiskSeed::default(),
+        }
+    }
+
+    /// Starts from `seed` instead of flat.
+    pub fn with_seed(mut self, seed: RiskSeed) -> RiskSetup {
+        self.seed = seed;
+        self
     }
 }
 
@@ -225,7 +237,44 @@ impl RiskStage {
         };
         stage.apply_limits(setup.limits);
         stage.seen_disconnects = stage.link.disconnects();
+        stage.apply_seed(&setup.seed);
         stage
+    }
+
+    /// Takes over an earlier session's positions and open orders (cold, before the first
+    /// event). The drawdown limit measures from the restored net PnL, and the daily loss
+    /// from the net PnL at the first reference price, as for any start.
+    fn apply_seed(&mut self, seed: &RiskSeed) {
+        if seed.is_empty() {
+            return;
+        }
+        for (id, p) in &seed.positions {
+            self.positions.restore(*id, *p);
+        }
+        let mut refused = 0usize;
+        for o in &seed.open_orders {
+            let fits = o.instrument.index() < self.inst.len()
+                && o.id.0 != 0
+                && o.id != ClientOrderId::ALL
+                && self.orders.find(o.id.0).is_none();
+            let taken = fits
+                && self
+                    .orders
+                    .insert(o.id.0, o.instrument.index(), o.side, o.price.raw(), o.leaves.raw(), 0)
+                    .is_some();
+            if !taken {
+                refused += 1;
+            }
+        }
+        if refused > 0 {
+            tracing::warn!(
+                refused,
+                "restored open orders the risk stage could not track (unknown instrument, duplicate id or table full)"
+            );
+        }
+        self.telemetry.open_orders.set(u64::from(self.orders.total_open()));
+        self.global.peak = self.positions.total_pnl();
+        self.positions.telemetry().publish_peak(self.global.peak);
     }
 
     /// Counters for the sidecar.

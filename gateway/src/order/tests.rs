@@ -385,3 +385,37 @@ fn finished_orders_are_evicted_oldest_first_when_the_table_fills() {
     assert_eq!(t.apply(&fill(2, 1, 1)), Applied::Refused(Anomaly::UnknownOrder));
     assert_eq!(t.stats().table_full.get(), 1);
 }
+
+#[test]
+fn a_restored_order_takes_its_reports_and_its_cancel() {
+    use tickline_engine::risk::SeedOrder;
+    let mut t = OrderTracker::new(8);
+    let seed = SeedOrder {
+        id: ClientOrderId(40),
+        instrument: InstrumentId(0),
+        strategy: StrategyId(3),
+        side: Side::Buy,
+        ord_type: OrdType::Limit,
+        tif: TimeInForce::Gtc,
+        price: Px::from_raw(100),
+        qty: Qty::from_raw(10),
+        cum: Qty::from_raw(4),
+        leaves: Qty::from_raw(6),
+    };
+    t.restore(&seed).unwrap();
+    assert_eq!(t.restore(&seed), Err(Refusal::DuplicateId));
+    assert_eq!((state(&t, 40), t.open_orders(), t.pending()), (OrdState::PartiallyFilled, 1, 0));
+    // Fills continue from the cumulative quantity the previous session saw.
+    let r = report(t.apply(&fill(40, 2, 6)));
+    assert_eq!(
+        (r.kind, r.cum_qty, r.leaves_qty),
+        (ExecKind::PartialFill, Qty::from_raw(6), Qty::from_raw(4))
+    );
+    assert!(matches!(t.apply(&fill(40, 1, 5)), Applied::Refused(Anomaly::OutOfOrder)));
+    // The gateway's own cancel (cancel-on-disconnect) and its answer.
+    t.begin_cancel(ClientOrderId(40), ClientOrderId(41)).unwrap();
+    let r =
+        report(t.apply(&VenueEvent { request: ClientOrderId(41), ..ev(ExecKind::Cancelled, 40) }));
+    assert_eq!((r.kind, r.client_id), (ExecKind::Cancelled, ClientOrderId(40)));
+    assert_eq!(t.open_orders(), 0);
+}

@@ -25,6 +25,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use tickline_engine::risk::SeedOrder;
 use tickline_engine::telemetry::Counter;
 use tickline_engine::types::{
     Action, ClientOrderId, ExecKind, ExecReport, InstrumentId, Nanos, OrdType, Order, Px, Qty,
@@ -340,6 +341,44 @@ impl OrderTracker {
         }
         self.slots[slot as usize] = o;
         self.pending += 1;
+        Ok(())
+    }
+
+    /// Tracks an order an earlier session left open at the venue: acknowledged, `cum` of it
+    /// filled (so `New` or `PartiallyFilled`), nothing pending. The venue's reports on it are
+    /// then checked and forwarded like any other's.
+    pub fn restore(&mut self, o: &SeedOrder) -> Result<(), Refusal> {
+        if o.id.0 == 0 || o.id == ClientOrderId::ALL || self.index.get(o.id.0).is_some() {
+            self.count_refusal(Refusal::DuplicateId);
+            return Err(Refusal::DuplicateId);
+        }
+        let cum = Qty::from_raw(o.cum.raw().clamp(0, o.qty.raw().max(0)));
+        let state = if cum.is_positive() { OrdState::PartiallyFilled } else { OrdState::New };
+        let Some(slot) = self.alloc() else {
+            self.count_refusal(Refusal::TableFull);
+            return Err(Refusal::TableFull);
+        };
+        if !self.index.insert(o.id.0, slot) {
+            self.free.push(slot);
+            self.count_refusal(Refusal::TableFull);
+            return Err(Refusal::TableFull);
+        }
+        self.slots[slot as usize] = TrackedOrder {
+            id: o.id,
+            instrument: o.instrument,
+            strategy: o.strategy,
+            side: o.side,
+            ord_type: o.ord_type,
+            tif: o.tif,
+            price: o.price,
+            qty: o.qty,
+            cum,
+            state,
+            resume: state,
+            acked: true,
+            used: true,
+            ..TrackedOrder::EMPTY
+        };
         Ok(())
     }
 

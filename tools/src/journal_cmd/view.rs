@@ -106,7 +106,7 @@ pub fn instrument_of(rec: &Record<'_>) -> Option<InstrumentId> {
         RecordBody::Approved(o) => o.intent.instrument,
         RecordBody::Rejected(r) => r.intent.instrument,
         RecordBody::Exec(e) => e.instrument,
-        RecordBody::Control(_) | RecordBody::Halt(_) => return None,
+        RecordBody::Control(_) | RecordBody::Halt(_) | RecordBody::VenueSeq(_) => return None,
     })
 }
 
@@ -273,6 +273,10 @@ fn body_json(m: &mut Map<String, Value>, body: &RecordBody, ctx: &Context) {
         }
         RecordBody::Control(c) => control_json(m, c, false),
         RecordBody::Halt(c) => control_json(m, c, true),
+        RecordBody::VenueSeq(v) => {
+            m.insert("next_out".into(), v.next_out.into());
+            m.insert("next_in".into(), v.next_in.into());
+        }
     }
 }
 
@@ -412,15 +416,33 @@ pub fn to_text(rec: &Record<'_>, ctx: &Context) -> String {
                 format!("{} ({} bytes of TOML; --json shows it)", s("origin"), s("config").len())
             }
             Some(RecordKind::Session) => format!(
-                "pid {} version {} first client id {}{}",
+                "pid {} version {} first client id {}{}{}{}",
                 s("pid"),
                 s("version"),
                 s("first_client_id"),
                 match v.get("resumed_after") {
                     Some(Value::Number(n)) => format!(" (resumed after {n})"),
                     _ => String::new(),
+                },
+                match v.get("restored") {
+                    Some(r @ Value::Object(_)) => format!(
+                        "; restored {} position(s), {} open order(s) ({} dropped)",
+                        r["positions"].as_array().map_or(0, Vec::len),
+                        r["open_orders"].as_array().map_or(0, Vec::len),
+                        r["orders_dropped"].as_array().map_or(0, Vec::len),
+                    ),
+                    _ => String::new(),
+                },
+                match v.get("fix_seqs") {
+                    Some(f @ Value::Object(_)) => {
+                        format!("; FIX next out {} in {}", f["next_out"], f["next_in"])
+                    }
+                    _ => String::new(),
                 }
             ),
+            Some(RecordKind::VenueSeq) => {
+                format!("next out {} next in {}", s("next_out"), s("next_in"))
+            }
             None => format!("{} payload bytes: {}", rec.payload.len(), s("payload_hex")),
         }
     };

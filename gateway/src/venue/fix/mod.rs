@@ -38,7 +38,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tickline_engine::risk::{CancelOnDisconnect, RiskApproved};
+use tickline_engine::risk::{CancelOnDisconnect, RiskApproved, SeedOrder};
 use tickline_engine::stage::{ExecBatch, Venue};
 use tickline_engine::telemetry::Counter;
 use tickline_engine::types::{
@@ -51,7 +51,7 @@ use crate::order::{Applied, GatewayIds, OrderTracker, TrackedOrder, TrackerStats
 use codec::decode::{decode_cancel_reject, decode_execution_report, DecodeError, Message, Tag};
 use codec::encode::OrderFields;
 use codec::tags::reject;
-use seq_store::SeqStore;
+use seq_store::{SeqStore, SeqWatch};
 use session::{
     DisconnectReason, Session, SessionConfig, SessionEvent, SessionState, SessionStats, Verdict,
 };
@@ -253,6 +253,34 @@ impl FixVenue {
         }
         self.hook = Some(hook);
         self
+    }
+
+    /// Publishes the sequence numbers to `watch` each time they are saved (the journal
+    /// checkpoints them as a cross-check of the sequence file).
+    pub fn with_seq_watch(mut self, watch: Arc<SeqWatch>) -> FixVenue {
+        self.store.set_watch(watch);
+        self
+    }
+
+    /// Tracks orders an earlier session left open at the venue, so its reports about them
+    /// reach risk instead of being refused as unknown. With `cancel_on_disconnect` they are
+    /// cancelled as soon as the first Logon completes: the session they were sent on dropped.
+    /// Returns how many were taken (a duplicate id or a full table refuses one).
+    pub fn restore_open_orders(&mut self, orders: &[SeedOrder]) -> usize {
+        let taken = orders.iter().filter(|o| self.tracker.restore(o).is_ok()).count();
+        if taken > 0 && self.cfg.cancel_on_disconnect {
+            self.cod_pending = true;
+        }
+        if taken > 0 || orders.len() > taken {
+            tracing::info!(
+                venue = %self.name,
+                restored = taken,
+                refused = orders.len() - taken,
+                cancel_on_logon = self.cfg.cancel_on_disconnect,
+                "FIX orders left open by the previous session tracked"
+            );
+        }
+        taken
     }
 
     /// Adapter counters.

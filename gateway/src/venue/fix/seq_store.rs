@@ -5,11 +5,17 @@
 //! goes to the socket, so a crash can skip a number (the venue asks for a resend and gets a
 //! gap fill) but never reuse one (which the venue would answer with a Logout). The record is
 //! not fsynced: it survives the process dying, not the host losing power.
+//!
+//! The file is the primary store. A [`SeqWatch`] publishes every save to another thread, so
+//! `tickline run` can checkpoint the numbers in its journal: a second copy, which start-up
+//! takes as a floor under the file's ([`read`] looks at the file without touching it).
 
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use super::codec::num::parse_u64;
 use crate::error::{Error, Result};
@@ -20,6 +26,30 @@ const DIGITS: usize = 20;
 /// `MAGIC` + 20 digits + `IN` + 20 digits + newline.
 const RECORD: usize = 24 + DIGITS + 4 + DIGITS + 1;
 
+/// The numbers a [`SeqStore`] last saved, for another thread to read (the journal
+/// checkpoints them as a cross-check of the file). Two relaxed words: a reader may see one
+/// number from a save and the other from the save before, each at most as new as the file.
+#[derive(Debug, Default)]
+pub struct SeqWatch {
+    next_out: AtomicU64,
+    next_in: AtomicU64,
+}
+
+impl SeqWatch {
+    /// `(next outbound, next expected inbound)`, or `None` before the first save.
+    pub fn get(&self) -> Option<(u64, u64)> {
+        let out = self.next_out.load(Ordering::Relaxed);
+        let inb = self.next_in.load(Ordering::Relaxed);
+        (out != 0 && inb != 0).then_some((out, inb))
+    }
+
+    #[inline]
+    fn set(&self, next_out: u64, next_in: u64) {
+        self.next_out.store(next_out, Ordering::Relaxed);
+        self.next_in.store(next_in, Ordering::Relaxed);
+    }
+}
+
 /// The next outbound and expected inbound sequence numbers, on disk.
 #[derive(Debug)]
 pub struct SeqStore {
@@ -27,6 +57,7 @@ pub struct SeqStore {
     path: PathBuf,
     record: [u8; RECORD],
     saved: (u64, u64),
+    watch: Option<Arc<SeqWatch>>,
 }
 
 impl SeqStore {
@@ -52,8 +83,13 @@ impl SeqStore {
             parse(&text)
                 .map_err(|problem| Error::SeqFileCorrupt { path: path.to_owned(), problem })?
         };
-        let mut store =
-            SeqStore { file, path: path.to_owned(), record: [b'0'; RECORD], saved: (0, 0) };
+        let mut store = SeqStore {
+            file,
+            path: path.to_owned(),
+            record: [b'0'; RECORD],
+            saved: (0, 0),
+            watch: None,
+        };
         store.record[..MAGIC.len()].copy_from_slice(MAGIC);
         store.record[24 + DIGITS..24 + DIGITS + 4].copy_from_slice(IN);
         store.record[RECORD - 1] = b'\n';
@@ -71,6 +107,9 @@ impl SeqStore {
         digits(&mut self.record[24 + DIGITS + 4..24 + 2 * DIGITS + 4], next_in);
         self.file.write_all_at(&self.record, 0)?;
         self.saved = (next_out, next_in);
+        if let Some(w) = &self.watch {
+            w.set(next_out, next_in);
+        }
         Ok(())
     }
 
@@ -78,6 +117,29 @@ impl SeqStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Publishes every save to `watch` from now on, starting with the numbers saved last.
+    pub fn set_watch(&mut self, watch: Arc<SeqWatch>) {
+        watch.set(self.saved.0, self.saved.1);
+        self.watch = Some(watch);
+    }
+}
+
+/// The numbers in the file at `path` without creating or changing it: `None` when there is
+/// no file (or an empty one, which [`SeqStore::open`] reads as a fresh start). A file that is
+/// not a record this store wrote is an error naming it.
+pub fn read(path: &Path) -> Result<Option<(u64, u64)>> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(Error::SeqFile { path: path.to_owned(), source }),
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse(&text)
+        .map(Some)
+        .map_err(|problem| Error::SeqFileCorrupt { path: path.to_owned(), problem })
 }
 
 fn digits(out: &mut [u8], mut v: u64) {
@@ -121,9 +183,27 @@ mod tests {
         drop(s);
         let (_, seqs) = SeqStore::open(&path).unwrap();
         assert_eq!(seqs, (18, 5));
+        assert_eq!(read(&path).unwrap(), Some((18, 5)));
+        assert_eq!(read(&dir.join("none.seq")).unwrap(), None);
+        assert!(!dir.join("none.seq").exists(), "reading creates nothing");
         std::fs::write(&path, b"hello").unwrap();
         let e = SeqStore::open(&path).unwrap_err().to_string();
         assert!(e.contains("venue.seq") && e.contains("delete it"), "{e}");
+        assert!(read(&path).unwrap_err().to_string().contains("venue.seq"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_watch_follows_every_save() {
+        let path = std::env::temp_dir().join(format!("tickline-seq-watch-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let (mut s, _) = SeqStore::open(&path).unwrap();
+        let w = Arc::new(SeqWatch::default());
+        assert_eq!(w.get(), None);
+        s.set_watch(Arc::clone(&w));
+        assert_eq!(w.get(), Some((1, 1)), "what the store holds at once");
+        s.save(5, 3).unwrap();
+        assert_eq!(w.get(), Some((5, 3)));
+        let _ = std::fs::remove_file(&path);
     }
 }
