@@ -38,7 +38,8 @@ fn u(v: &Value, key: &str) -> u64 {
 
 #[test]
 fn every_contender_moves_ticks_to_orders_and_the_journal() {
-    let dir = std::env::temp_dir().join(format!("tickline-pipeline-harness-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("tickline-pipeline-harness-{}", std::process::id()));
     let report = run(&dir, &[]);
     let runs = report["runs"].as_array().expect("runs array");
     let names: Vec<(&str, &str)> = runs
@@ -85,7 +86,16 @@ fn split_layout_without_journal_runs_alone() {
     let dir = std::env::temp_dir().join(format!("tickline-pipeline-split-{}", std::process::id()));
     let report = run(
         &dir,
-        &["--layout", "split", "--journal", "off", "--contenders", "tickline", "--phases", "latency"],
+        &[
+            "--layout",
+            "split",
+            "--journal",
+            "off",
+            "--contenders",
+            "tickline",
+            "--phases",
+            "latency",
+        ],
     );
     let runs = report["runs"].as_array().expect("runs array");
     assert_eq!(runs.len(), 1);

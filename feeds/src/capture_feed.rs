@@ -1,4 +1,5 @@
-//! Replaying a Binance frame capture as a pipeline [`Feed`], as fast as the pipeline takes it.
+//! Replaying a Binance frame capture as a pipeline [`Feed`], as fast as the pipeline takes it
+//! or at a set rate.
 //!
 //! Each capture line goes through the production path — [`BinanceHandler::on_frame`] for
 //! stream frames, [`BinanceHandler::on_snapshot`] for the REST depth snapshot lines the
@@ -6,6 +7,10 @@
 //! emits `FROM_DEPTH` quotes exactly as it would live. Every tick is flagged
 //! [`TickFlags::REPLAY`] and stamped with the poll's clock read as its receive time (the
 //! venue's event time stays in `exch_ns`), so tick-to-order is measured on this machine.
+//!
+//! Paced ([`CaptureFeed::with_rate`]), frame `k` is due at `start + k / rate` and its ticks
+//! are stamped with that due time, as the synthetic feed does: an open-loop load in which a
+//! pipeline that falls behind shows the delay in its tick-to-order latency.
 //!
 //! Runs on the feed's hot thread. After the reader's buffers have grown to the longest line,
 //! nothing allocates per frame; bad frames are counted in the handler's telemetry and skipped.
@@ -36,6 +41,7 @@ use tickline_engine::types::{InstrumentId, InstrumentRegistry, Nanos, Tick, Tick
 
 use crate::capture::CaptureReader;
 use crate::error::Error;
+use crate::feed_health::FeedHealth;
 use crate::payload::Payload;
 use crate::telemetry::FeedTelemetry;
 use crate::venue::binance::{is_depth_snapshot, BinanceConfig, BinanceHandler, VENUE};
@@ -82,6 +88,12 @@ pub struct CaptureFeed {
     frames: u64,
     finished: bool,
     error: Option<String>,
+    /// Frames per second; 0 = as fast as polled.
+    rate: u64,
+    /// Due time of the next frame (paced replays): whole nanoseconds plus a remainder in
+    /// `1/rate` ns.
+    due: Option<Nanos>,
+    due_rem: u64,
 }
 
 impl std::fmt::Debug for CaptureFeed {
@@ -147,12 +159,27 @@ impl CaptureFeed {
             frames: 0,
             finished: false,
             error: None,
+            rate: 0,
+            due: None,
+            due_rem: 0,
         })
+    }
+
+    /// Replays `rate` frames per second, open-loop (0: as fast as polled, the default).
+    pub fn with_rate(mut self, rate: u64) -> CaptureFeed {
+        self.rate = rate;
+        self
     }
 
     /// The handler's counters: frames, bytes, ticks, decode errors by kind.
     pub fn telemetry(&self) -> &Arc<FeedTelemetry> {
         self.handler.telemetry()
+    }
+
+    /// The health handle for the admin port: a replay is connected while it is live, and
+    /// its books count as synced (see [`FeedHealth::Local`]).
+    pub fn health(&self) -> FeedHealth {
+        FeedHealth::Local { frames: Some(Arc::clone(self.handler.telemetry())) }
     }
 
     /// Capture lines read so far.
@@ -193,9 +220,23 @@ impl Feed for CaptureFeed {
 
     fn poll(&mut self, now: Nanos, out: &mut TickBatch) -> FeedStatus {
         self.drain_pending(out);
+        let rate = self.rate;
+        let (step_ns, step_rem) = (
+            1_000_000_000u64.checked_div(rate).unwrap_or(0),
+            1_000_000_000u64.checked_rem(rate).unwrap_or(0),
+        );
+        let mut due = *self.due.get_or_insert(now);
         let mut read = 0;
         while !self.finished && !out.is_full() && self.pending.is_empty() && read < FRAMES_PER_POLL
         {
+            let recv = if rate == 0 {
+                now
+            } else {
+                if due > now {
+                    break;
+                }
+                due
+            };
             read += 1;
             let frame = match self.reader.next_frame() {
                 Ok(Some(f)) => f.frame,
@@ -210,20 +251,28 @@ impl Feed for CaptureFeed {
                 }
             };
             self.frames += 1;
+            if rate > 0 {
+                self.due_rem += step_rem;
+                // Both terms are below `rate`, so the carry is 0 or 1: no division.
+                let carry = u64::from(self.due_rem >= rate);
+                self.due_rem -= carry * rate;
+                due = due.add_nanos((step_ns + carry) as i64);
+            }
             let pending = &mut self.pending;
             let mut emit = |t: Tick| {
-                let t = t.with_recv_ns(now);
+                let t = t.with_recv_ns(recv);
                 if let Err(t) = out.push(t) {
                     let _ = pending.push(t);
                 }
             };
             // Bad frames are counted by the handler and skipped.
             let _ = if is_depth_snapshot(frame) {
-                self.handler.on_snapshot(self.snapshot, now, frame, &mut emit).map(|_| ())
+                self.handler.on_snapshot(self.snapshot, recv, frame, &mut emit).map(|_| ())
             } else {
-                self.handler.on_frame(now, Payload::Text(frame), &mut emit).map(|_| ())
+                self.handler.on_frame(recv, Payload::Text(frame), &mut emit).map(|_| ())
             };
         }
+        self.due = Some(due);
         if self.finished && self.pending.is_empty() {
             FeedStatus::Finished
         } else {
@@ -320,6 +369,33 @@ mod tests {
         assert_eq!(all[3].bid().unwrap().px.raw(), 10_050);
         assert_eq!(f.telemetry().decode_errors.total(), 1, "the bad line was counted");
         assert_eq!(f.poll(Nanos(78), &mut out), FeedStatus::Finished);
+    }
+
+    #[test]
+    fn paced_replay_reads_only_due_frames_stamped_with_due_time() {
+        let reg = registry(&["BTCUSDT"]);
+        // One frame per millisecond.
+        let mut f = feed(&reg, None).unwrap().with_rate(1_000);
+        let mut out = TickBatch::new();
+        assert_eq!(f.poll(Nanos(5_000_000), &mut out), FeedStatus::Live);
+        assert_eq!(f.frames(), 1, "only frame 0 is due at the start");
+        assert!(out.is_empty(), "frame 0 (a diff before the snapshot) emits nothing");
+        // 1.5 ms later frame 1 (the bookTicker) is due; frame 2 is not yet.
+        assert_eq!(f.poll(Nanos(6_500_000), &mut out), FeedStatus::Live);
+        assert_eq!(f.frames(), 2);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out.get(0).unwrap().recv_ns(), Nanos(6_000_000), "stamped with its due time");
+        out.clear();
+        // Far behind: everything left is due, each frame stamped with its own due time.
+        while f.poll(Nanos(1_000_000_000), &mut out) == FeedStatus::Live {}
+        assert_eq!(f.frames(), 7);
+        let stamps: Vec<i64> =
+            (0..out.len()).filter_map(|i| out.get(i)).map(|t| t.recv_ns().0).collect();
+        assert_eq!(
+            stamps,
+            [8_000_000, 10_000_000, 11_000_000],
+            "snapshot (frame 3), trade (5), diff (6)"
+        );
     }
 
     #[test]

@@ -140,8 +140,8 @@ pub enum FeedConfig {
     /// A live OKX feed (see `crate::feed_config::OkxFeedSettings`).
     Okx(crate::feed_config::OkxFeedSettings),
     /// A recorded Binance frame capture (`<recv_ns> <frame>` lines, gzip or plain) replayed
-    /// through the Binance handler as fast as the pipeline takes it; the feed finishes at the
-    /// end of the file.
+    /// through the Binance handler, as fast as the pipeline takes it or at `rate` frames a
+    /// second; the feed finishes at the end of the file.
     Capture {
         /// Feed name (unique).
         name: String,
@@ -151,6 +151,10 @@ pub enum FeedConfig {
         /// left out when `instruments` has one `binance` instrument.
         #[serde(default)]
         snapshot_symbol: Option<String>,
+        /// Frames per second, open-loop: frame `k` is due at `start + k / rate` and its ticks
+        /// are stamped with that time. Default 0: as fast as the pipeline takes them.
+        #[serde(default)]
+        rate: u64,
     },
 }
 

@@ -60,9 +60,10 @@ pub fn build_restored(
                     s.to_feed_config(),
                 )?))
             }
-            FeedConfig::Capture { name, path, snapshot_symbol } => feeds.push(Box::new(
+            FeedConfig::Capture { name, path, snapshot_symbol, rate } => feeds.push(Box::new(
                 CaptureFeed::open(name, path, &registry, snapshot_symbol.as_deref())
-                    .with_context(|| format!("feed {name}"))?,
+                    .with_context(|| format!("feed {name}"))?
+                    .with_rate(*rate),
             )),
             FeedConfig::Synthetic {
                 name,

@@ -31,8 +31,7 @@ use tickline_engine::risk::{RiskApproved, RiskReject, RiskStage};
 use tickline_engine::runtime::PipelineParts;
 use tickline_engine::stage::{ExecBatch, Feed, FeedStatus, OrderSink, Strategy, TickBatch, Venue};
 use tickline_engine::types::{
-    Clock, ExecKind, ExecReport, InstrumentId, Nanos, Order, OrderIntent, Px, Qty, StrategyId,
-    Tick,
+    Clock, ExecKind, ExecReport, InstrumentId, Nanos, Order, OrderIntent, Px, Qty, StrategyId, Tick,
 };
 use tickline_tools::config::Loaded;
 
@@ -177,7 +176,16 @@ pub(crate) fn run<F: Flavor + 'static>(
         Box::new(sink) as Box<dyn RecordSink>
     });
     let PipelineParts {
-        registry, feeds, strategies, venue, recorder, rings, halt, risk, order_ids, ..
+        registry,
+        feeds,
+        strategies,
+        venue,
+        recorder,
+        rings,
+        halt,
+        risk,
+        order_ids,
+        ..
     } = tickline_tools::wiring::build(loaded, recorder)?;
     let order_ids = journal.as_ref().map_or(order_ids, |j| j.order_ids.clone());
     let routes: Vec<Vec<u16>> = (0..registry.len())
@@ -195,7 +203,8 @@ pub(crate) fn run<F: Flavor + 'static>(
 
     let (tick_tx, tick_rx) = F::bounded::<Tick>(rings.ticks.capacity);
     let (order_tx, order_rx) = F::bounded::<RiskApproved<Order>>(rings.orders.capacity);
-    let (exec_tx, exec_rx) = F::bounded::<ExecReport>(rings.exec.capacity.max(4 * rings.orders.capacity));
+    let (exec_tx, exec_rx) =
+        F::bounded::<ExecReport>(rings.exec.capacity.max(4 * rings.orders.capacity));
     let (record_tx, recorder_thread) = match recorder {
         Some(sink) => {
             let (tx, rx) = F::bounded::<Record>(rings.records.capacity);
@@ -216,7 +225,8 @@ pub(crate) fn run<F: Flavor + 'static>(
         ticks: 0,
     };
     let s = Arc::clone(&shared);
-    let gateway = spawn("gateway", cores.gateway, move || gateway_loop::<F>(venue, &order_rx, &exec_tx, &s))?;
+    let gateway =
+        spawn("gateway", cores.gateway, move || gateway_loop::<F>(venue, &order_rx, &exec_tx, &s))?;
     let strategy = spawn("strategy", cores.strategy, move || strategy.run(&tick_rx, &exec_rx))?;
     let s = Arc::clone(&shared);
     let feeds = spawn("feeds", cores.feeds, move || feed_loop::<F>(feeds, &tick_tx, wait, &s))?;

@@ -131,7 +131,8 @@ pub struct HarnessConfig {
     pub contenders: Vec<Contender>,
     /// Phases to run.
     pub phases: Vec<Phase>,
-    /// Ticks per second offered by each synthetic feed in the latency phase.
+    /// Ticks per second offered by each synthetic feed (frames per second by each capture
+    /// feed) in the latency phase.
     pub rate: u64,
     /// Untimed time at the start of each run.
     pub warmup: Duration,
@@ -164,7 +165,9 @@ impl HarnessConfig {
             .feeds
             .iter()
             .find_map(|f| match f {
-                FeedConfig::Synthetic { rate, .. } => Some(*rate),
+                FeedConfig::Synthetic { rate, .. } | FeedConfig::Capture { rate, .. } => {
+                    Some(*rate)
+                }
                 _ => None,
             })
             .unwrap_or(0);
@@ -193,12 +196,13 @@ impl HarnessConfig {
     ) -> anyhow::Result<Loaded> {
         let mut c = self.config.clone();
         c.run.duration = None;
+        let offered = match phase {
+            Phase::Latency => self.rate,
+            Phase::Throughput => 0,
+        };
         for f in &mut c.feeds {
-            if let FeedConfig::Synthetic { rate, .. } = f {
-                *rate = match phase {
-                    Phase::Latency => self.rate,
-                    Phase::Throughput => 0,
-                };
+            if let FeedConfig::Synthetic { rate, .. } | FeedConfig::Capture { rate, .. } = f {
+                *rate = offered;
             }
         }
         c.layout = layout_config(layout, &self.wait, &tickline_engine::runtime::available_cores());
@@ -259,7 +263,9 @@ fn layout_config(layout: Layout, wait: &str, available: &[usize]) -> LayoutConfi
         wait: wait.to_owned(),
     };
     let threads = match layout {
-        Layout::Fused => vec![thread("hot", &["feeds", "strategy", "risk", "gateway"], cores.feeds)],
+        Layout::Fused => {
+            vec![thread("hot", &["feeds", "strategy", "risk", "gateway"], cores.feeds)]
+        }
         Layout::Split => vec![
             thread("feeds", &["feeds"], cores.feeds),
             thread("strategy", &["strategy", "risk"], cores.strategy),
@@ -443,7 +449,11 @@ mod tests {
         let mut cfg = HarnessConfig::new().unwrap();
         cfg.rate = 12_345;
         let l = cfg.loaded_for(Layout::Split, Phase::Latency, Some(Path::new("x/j"))).unwrap();
-        assert!(l.config.feeds.iter().all(|f| matches!(f, FeedConfig::Synthetic { rate: 12_345, .. })));
+        assert!(l
+            .config
+            .feeds
+            .iter()
+            .all(|f| matches!(f, FeedConfig::Synthetic { rate: 12_345, .. })));
         assert_eq!(l.config.layout.mode, LayoutMode::Explicit);
         assert_eq!(l.config.layout.threads.len(), 3);
         assert!(l.config.journal.enabled);

@@ -85,7 +85,9 @@ pub fn svg(title: &str, series: &[Series<'_>]) -> String {
         d += 1.0;
     }
     // Vertical grid: the nines.
-    for (n, label) in [(0.0, "0"), (1.0, "90"), (2.0, "99"), (3.0, "99.9"), (4.0, "99.99"), (5.0, "99.999")] {
+    for (n, label) in
+        [(0.0, "0"), (1.0, "90"), (2.0, "99"), (3.0, "99.9"), (4.0, "99.99"), (5.0, "99.999")]
+    {
         let xx = x(n);
         let _ = writeln!(
             o,

@@ -68,7 +68,9 @@ impl Report {
     pub fn ratios(&self) -> Vec<Ratio> {
         let mut out = Vec::new();
         for ours in self.runs.iter().filter(|m| m.contender == Contender::Tickline) {
-            for base in self.runs.iter().filter(|m| m.contender.is_baseline() && m.phase == ours.phase) {
+            for base in
+                self.runs.iter().filter(|m| m.contender.is_baseline() && m.phase == ours.phase)
+            {
                 let q = |m: &Measured, p: f64| {
                     if m.hist.len() > 0 {
                         m.hist.value_at_quantile(p) as f64
