@@ -155,6 +155,8 @@ pub(crate) struct Settings {
     pub dir: PathBuf,
     pub segment_size: u64,
     pub pretouch: bool,
+    /// fsync the directory after creating a segment (not in `PageCache` mode).
+    pub sync_dir: bool,
 }
 
 /// Starts the background threads: the segment preparer always, and in periodic mode the
@@ -245,6 +247,7 @@ fn prepare_loop(shared: &Shared, settings: &Settings) {
                 settings.segment_size,
                 settings.pretouch,
                 periodic,
+                settings.sync_dir,
             );
             let mut h = shared.lock();
             match prepared {

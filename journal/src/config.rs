@@ -76,7 +76,9 @@ pub struct JournalConfig {
 pub enum Durability {
     /// Committed as soon as `append` returns: the record is in the page cache and the kernel
     /// writes it back in its own time. Survives a process crash, not a machine crash. No
-    /// syscall ever; `commit()` is a no-op.
+    /// syscall ever; `commit()` is a no-op. New segment files are not fsynced into the
+    /// directory either (the other modes do that before a segment's records count as
+    /// committed).
     PageCache,
     /// A background thread msyncs what was appended every `interval_ms`; records count as
     /// committed once an msync covering them has returned. Survives a machine crash for

@@ -93,12 +93,14 @@
 
 mod background;
 pub mod config;
+mod crc;
 mod cursor;
 pub mod error;
 pub mod format;
 mod index;
 mod lock;
 mod map;
+mod prefetch;
 mod reader;
 mod record;
 mod recovery;

@@ -1,4 +1,5 @@
-//! Mapping segment files: the crate's only `unsafe` code.
+//! Mapping segment files. With [`crc`](crate::crc)'s SSE4.2 path and
+//! [`prefetch`](crate::prefetch)'s hint, the crate's only `unsafe` code.
 //!
 //! `memmap2` makes mapping a file `unsafe` because the bytes behind the returned slice can
 //! change or vanish if someone else writes or truncates the file while it is mapped. The two

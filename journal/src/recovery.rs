@@ -92,20 +92,7 @@ pub(crate) fn recover(
     let mut map = map::map_write(&file, path)?;
     let cap = usize::try_from(header.capacity).unwrap_or(usize::MAX).min(map.len());
 
-    let mut off = SEGMENT_HEADER_LEN;
-    let mut seq = header.first_seq;
-    let mut records = 0;
-    let bad = loop {
-        match format::read_frame(&map[..cap], off, Some(seq), true) {
-            FrameRead::Frame(f) => {
-                off += f.frame_len;
-                seq += 1;
-                records += 1;
-            }
-            FrameRead::End => break None,
-            FrameRead::Bad(p) => break Some(p),
-        }
-    };
+    let (off, seq, records, bad) = scan(&map[..cap], SEGMENT_HEADER_LEN, header.first_seq);
 
     let truncated = match format::nonzero_span(&map[off..cap]) {
         None => None,
@@ -149,4 +136,22 @@ pub(crate) fn recover(
             truncated,
         },
     })
+}
+
+/// Checks records from `off` (expected to carry `seq`) until the first that fails: its
+/// offset and sequence, the valid records before it, and what was wrong (`None` for the
+/// end of data). Every check of [`format::read_frame`], CRC included.
+fn scan(seg: &[u8], mut off: usize, mut seq: u64) -> (usize, u64, u64, Option<Problem>) {
+    let mut records = 0;
+    loop {
+        match format::read_frame(seg, off, Some(seq), true) {
+            FrameRead::Frame(f) => {
+                off += f.frame_len;
+                seq += 1;
+                records += 1;
+            }
+            FrameRead::End => return (off, seq, records, None),
+            FrameRead::Bad(p) => return (off, seq, records, Some(p)),
+        }
+    }
 }

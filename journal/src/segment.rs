@@ -112,13 +112,16 @@ pub(crate) struct Prepared {
 /// Creates (or reuses, if it exists but was never started) segment `index` in `dir`:
 /// allocates `size` bytes on disk, maps it, and touches every page so the writer's first
 /// store to each page does not fault. Also returns a second, msync-only map when `want_raw`.
-/// Only the writer (holding the lock) calls this.
+/// `sync_dir` fsyncs the directory so the new file's entry survives a machine crash; a
+/// journal whose records are committed in the page cache promises nothing across one, and
+/// skips that disk flush. Only the writer (holding the lock) calls this.
 pub(crate) fn prepare(
     dir: &Path,
     index: u64,
     size: u64,
     populate: bool,
     want_raw: bool,
+    sync_dir: bool,
 ) -> Result<(Prepared, Option<MmapRaw>)> {
     let path = path_of(dir, index);
     let file = OpenOptions::new()
@@ -158,7 +161,9 @@ pub(crate) fn prepare(
         file.set_len(0).map_err(|e| Error::io("truncate", &path, e))?;
     }
     allocate(&file, size).map_err(|e| Error::io("allocate", &path, e))?;
-    sync_dir(dir)?;
+    if sync_dir {
+        self::sync_dir(dir)?;
+    }
     let mut map = map::map_write(&file, &path)?;
     if populate {
         pretouch(&mut map, 0);

@@ -110,7 +110,14 @@ impl Writer {
             None => {
                 let files = segment::list(&dir)?;
                 let index = files.first().map_or(0, |f| f.index);
-                let (mut p, _) = segment::prepare(&dir, index, config.segment_size, false, false)?;
+                let (mut p, _) = segment::prepare(
+                    &dir,
+                    index,
+                    config.segment_size,
+                    false,
+                    false,
+                    mode != Durability::PageCache,
+                )?;
                 let header = SegmentHeader {
                     index,
                     first_seq: 0,
@@ -165,6 +172,7 @@ impl Writer {
             dir: dir.clone(),
             segment_size: config.segment_size,
             pretouch: config.pretouch,
+            sync_dir: mode != Durability::PageCache,
         };
         let bg = background::spawn(&shared, settings, raw)?;
         Ok(Writer {

@@ -237,6 +237,41 @@ fn recovery_zeroes_a_torn_tail() {
     assert_eq!(read_all(dir.path()).len(), 10);
 }
 
+/// Garbage spread over the whole unused rest of a segment (a partial record just past the
+/// data, a stray byte in the last word of the file): recovery zeroes exactly from the end of
+/// data to the last non-zero byte, in every mode.
+#[test]
+fn recovery_zeroes_garbage_up_to_the_last_byte_of_the_segment() {
+    for mode in ALL_MODES {
+        let dir = TempDir::new("torn-span");
+        let cfg = config(dir.path(), mode);
+        let mut w = Writer::open(&cfg).unwrap();
+        for seq in 0..5 {
+            append_seq(&mut w, seq);
+        }
+        drop(w);
+        let end = end_offset(dir.path());
+        let seg = dir.join("00000000000000000000.tlj");
+        let mut f = OpenOptions::new().write(true).open(&seg).unwrap();
+        f.seek(SeekFrom::Start(end + 8)).unwrap();
+        f.write_all(&[0x11; 3]).unwrap();
+        let last = cfg.segment_size - 2;
+        f.seek(SeekFrom::Start(last)).unwrap();
+        f.write_all(&[0x22]).unwrap();
+        drop(f);
+
+        let w = Writer::open(&cfg).unwrap();
+        let t = w.recovery().truncated.clone().expect("truncation reported");
+        assert_eq!((t.offset, t.bytes, t.problem), (end, last + 1 - end, None), "{mode:?}");
+        assert_eq!(w.next_seq(), 5);
+        drop(w);
+        let bytes = std::fs::read(&seg).unwrap();
+        assert!(bytes[end as usize..].iter().all(|&b| b == 0), "{mode:?}: garbage left");
+        assert!(verify(dir.path()).unwrap().is_clean(), "{mode:?}");
+        assert_eq!(read_all(dir.path()).len(), 5);
+    }
+}
+
 #[test]
 fn recovery_refuses_damage_with_valid_records_after_it() {
     let dir = TempDir::new("damage");
