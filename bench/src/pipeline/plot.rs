@@ -49,7 +49,7 @@ fn escape(s: &str) -> String {
 
 /// The SVG text. Empty series are listed in the legend as "no samples" and not drawn.
 pub fn svg(title: &str, series: &[Series<'_>]) -> String {
-    let drawn: Vec<&Series<'_>> = series.iter().filter(|s| s.hist.len() > 0).collect();
+    let drawn: Vec<&Series<'_>> = series.iter().filter(|s| !s.hist.is_empty()).collect();
     let lo = drawn.iter().map(|s| s.hist.min().max(1)).min().unwrap_or(1) as f64;
     let hi = drawn.iter().map(|s| s.hist.max().max(2)).max().unwrap_or(1000) as f64;
     let (y0, y1) = (lo.log10().floor(), hi.log10().ceil().max(lo.log10().floor() + 1.0));
@@ -96,7 +96,7 @@ pub fn svg(title: &str, series: &[Series<'_>]) -> String {
             TOP + ph + 18.0
         );
     }
-    let xm = x(0.30103); // p50
+    let xm = x(std::f64::consts::LOG10_2); // p50: 1 - 10^-log10(2) = 0.5
     let _ = writeln!(
         o,
         r##"<line x1="{xm:.1}" y1="{TOP}" x2="{xm:.1}" y2="{:.1}" stroke="#eeeeee" stroke-dasharray="4 3"/><text x="{xm:.1}" y="{:.1}" text-anchor="middle" fill="#888888">50</text>"##,
@@ -122,7 +122,7 @@ pub fn svg(title: &str, series: &[Series<'_>]) -> String {
         let color = COLORS[i % COLORS.len()];
         let ly = TOP + 10.0 + 22.0 * i as f64;
         let lx = LEFT + pw + 16.0;
-        let label = if s.hist.len() > 0 {
+        let label = if !s.hist.is_empty() {
             format!("{} (p50 {})", s.label, fmt_ns(s.hist.value_at_quantile(0.5) as f64))
         } else {
             format!("{} (no samples)", s.label)
@@ -135,7 +135,7 @@ pub fn svg(title: &str, series: &[Series<'_>]) -> String {
             ly + 4.0,
             escape(&label)
         );
-        if s.hist.len() == 0 {
+        if s.hist.is_empty() {
             continue;
         }
         // Past the largest quantile the samples resolve, the curve would be flat at max.

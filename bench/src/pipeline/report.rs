@@ -72,7 +72,7 @@ impl Report {
                 self.runs.iter().filter(|m| m.contender.is_baseline() && m.phase == ours.phase)
             {
                 let q = |m: &Measured, p: f64| {
-                    if m.hist.len() > 0 {
+                    if !m.hist.is_empty() {
                         m.hist.value_at_quantile(p) as f64
                     } else {
                         0.0
@@ -99,7 +99,7 @@ impl Report {
             .map(|m| {
                 let mut lat = serde_json::Map::new();
                 for (name, q) in QUANTILES {
-                    let v = if m.hist.len() > 0 { m.hist.value_at_quantile(q) } else { 0 };
+                    let v = if !m.hist.is_empty() { m.hist.value_at_quantile(q) } else { 0 };
                     lat.insert(name.replace('.', "_"), json!(v));
                 }
                 lat.insert("max".into(), json!(m.hist.max()));
@@ -143,7 +143,7 @@ impl Report {
                 m.hist.len()
             );
             for (_, q) in QUANTILES {
-                let v = if m.hist.len() > 0 { m.hist.value_at_quantile(q) } else { 0 };
+                let v = if !m.hist.is_empty() { m.hist.value_at_quantile(q) } else { 0 };
                 let _ = write!(o, " {v} |");
             }
             let _ = writeln!(o, " {} | {} | {:.4} |", m.hist.max(), m.drops(), m.allocs_per_tick());
