@@ -16,8 +16,8 @@ use tickline_engine::types::{
     TimeInForce,
 };
 use tickline_gateway::venue::fix::codec::{
-    checksum, decode_execution_report, frame, new_order_single, Encoder, Frame, Message,
-    OrderFields,
+    checksum, decode_execution_report, frame, new_order_single, order_cancel_replace_request,
+    order_cancel_request, Encoder, Frame, Message, OrderFields,
 };
 use tickline_gateway::venue::fix::session::{Session, SessionConfig, SessionEvent, Verdict};
 use tickline_gateway::venue::sim::{SimConfig, SimVenue};
@@ -71,6 +71,69 @@ fn new_order_single_encoding_allocates_nothing() {
     }
     assert_eq!(alloc_count::thread_allocations() - before, 0, "encoding allocated");
     assert!(total > 0);
+}
+
+#[test]
+fn every_order_message_and_timestamp_path_allocates_nothing() {
+    let mut enc = Encoder::new("TICKLINE", "EXEC");
+    let mut total = 0usize;
+    let mut t = T0;
+    let before = alloc_count::thread_allocations();
+    for i in 0..100_000u64 {
+        // Same millisecond, a new one in the same second, a new second, a new day.
+        t += [0, 1_000_003, 1_000_000_007, 86_400_000_000_001][(i % 4) as usize];
+        let now = Nanos(t);
+        let mut o = order_fields(i);
+        o.orig_cl_ord_id = i / 2;
+        o.account = (i % 3 == 0).then_some(&b"ACCT-7"[..]);
+        o.tif = [TimeInForce::Gtc, TimeInForce::Ioc, TimeInForce::PostOnly][(i % 3) as usize];
+        total += match i % 3 {
+            0 => new_order_single(&mut enc, i, now, &o),
+            1 => order_cancel_request(&mut enc, i, now, &o),
+            _ => order_cancel_replace_request(&mut enc, i, now, &o),
+        }
+        .unwrap()
+        .len();
+    }
+    assert_eq!(alloc_count::thread_allocations() - before, 0, "encoding allocated");
+    assert!(total > 0);
+}
+
+#[test]
+fn parsing_malformed_messages_allocates_nothing() {
+    // Messages the fast pass hands to the exact reading: a tag twice, an empty value, a
+    // non-numeric tag, MsgType not third (four problems), a kept tag with a leading zero and
+    // long unknown tags (no problem).
+    let good = exec_report(1, 42);
+    let bodies = [
+        "35=8|34=2|34=3|",
+        "35=8|34=2|58=|",
+        "35=8|3x=1|",
+        "34=2|35=8|",
+        "35=8|034=2|",
+        "35=8|34=2|9999=1|123456789=2|",
+    ];
+    let mut msgs: Vec<Vec<u8>> = bodies
+        .iter()
+        .map(|b| {
+            let body = b.replace('|', "\u{1}");
+            let mut m = format!("8=FIX.4.4\u{1}9={}\u{1}{body}", body.len()).into_bytes();
+            let sum = checksum(&m);
+            m.extend_from_slice(format!("10={sum:03}\u{1}").as_bytes());
+            m
+        })
+        .collect();
+    msgs.push(good);
+    let before = alloc_count::thread_allocations();
+    let mut problems = 0;
+    for _ in 0..20_000 {
+        for m in &msgs {
+            let Frame::Complete(n) = frame(m) else { panic!("bad frame") };
+            problems += usize::from(Message::parse(&m[..n]).problem().is_some());
+        }
+    }
+    assert_eq!(alloc_count::thread_allocations() - before, 0, "parsing allocated");
+    assert_eq!(problems, 20_000 * 4);
 }
 
 #[test]

@@ -10,7 +10,8 @@
 use tickline_engine::types::Scale;
 
 use super::encode::{checksum, SOH};
-use super::num::{parse_fixed, parse_u64};
+use super::num::{parse_fixed, parse_fixed_word, parse_u64, parse_u64_word};
+use super::scan;
 use super::tags;
 
 /// `8=FIX.4.4|9=`: how every message we accept begins.
@@ -208,73 +209,138 @@ known_tags! {
 
 const N_TAGS: usize = Tag::ALL.len();
 
-/// Tag number → slot + 1 (0: not a known tag), for tags below 512.
-const SLOT: [u8; 512] = {
-    let mut t = [0u8; 512];
+/// Tags that are not kept but that most messages carry (the header's and trailer's, the
+/// order fields'): in [`TAGS`] too, so their fields are recognised without reading digits.
+const COMMON_TAGS: [u32; 9] = [
+    tags::BEGIN_STRING,
+    tags::BODY_LENGTH,
+    tags::CHECK_SUM,
+    tags::ACCOUNT,
+    tags::EXEC_INST,
+    tags::ORD_TYPE,
+    tags::TIME_IN_FORCE,
+    tags::TRANSACT_TIME,
+    tags::POSS_RESEND,
+];
+
+/// Span slots: one per known tag (`Tag as usize`), then one per common tag (written by the
+/// fast pass to see a tag twice, never read).
+const N_SLOTS: usize = N_TAGS + COMMON_TAGS.len();
+
+/// The span array's length, a power of two so that a slot from [`TAGS`] needs no bounds
+/// check; its last entry is [`JUNK`].
+const SPANS: usize = 64;
+
+/// Where [`TAGS`] sends the key `=` alone (a field without a tag): the fast pass keeps it
+/// non-zero, so landing there reads as a tag seen twice.
+const JUNK: usize = SPANS - 1;
+
+const _: () = assert!(N_SLOTS < JUNK);
+
+/// Tag digits and `=` → span slot, for every known tag and the [`COMMON_TAGS`]; a field
+/// without a tag finds [`JUNK`].
+const TAGS: scan::TagTable = {
+    let mut all = [(0u32, 0u8); N_SLOTS];
     let mut k = 0;
-    while k < Tag::ALL.len() {
-        t[Tag::ALL[k].number() as usize] = Tag::ALL[k] as u8 + 1;
+    while k < N_TAGS {
+        all[k] = (Tag::ALL[k].number(), Tag::ALL[k] as u8);
         k += 1;
     }
-    t
+    while k < N_SLOTS {
+        all[k] = (COMMON_TAGS[k - N_TAGS], k as u8);
+        k += 1;
+    }
+    scan::TagTable::build(&all, JUNK as u8)
 };
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+/// A value's place in the message: its start in the low 16 bits, its length in the high 16
+/// (0: absent; no value starts at 0).
+type Span = u32;
 
-/// The high bit of every byte of `x` that is zero, exactly (no false positives).
 #[inline(always)]
-fn zero_bytes(x: u64) -> u64 {
-    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+fn span(start: usize, len: usize) -> Span {
+    Span::from(start as u16) | Span::from(len as u16) << 16
 }
 
+/// The fast pass of [`Message::parse`]: every field's value span into `spans`; `false` if
+/// the message needs the exact reading (a problem, or a kept tag not found in [`TAGS`]).
 #[inline(always)]
-fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
-    let chunk = bytes.get(i..i + 8)?;
-    Some(u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?))
-}
-
-/// The field starting at `i`: `(tag, value start, value end)`, the end at its SOH (or the
-/// end of the buffer); `Err(next field start)` for a tag that is not 1 to 9 digits before an
-/// `=`. Byte at a time: tags are two or three digits and most values short, where this beats
-/// word-at-a-time scanning (measured with `bench/benches/fix.rs`).
-#[inline(always)]
-fn field(bytes: &[u8], mut i: usize) -> Result<(u32, usize, usize), usize> {
-    let start = i;
-    let mut tag: u32 = 0;
-    while let Some(&b) = bytes.get(i) {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 || i - start >= 9 {
-            break;
+fn split(bytes: &[u8], spans: &mut [Span; SPANS]) -> bool {
+    let n = bytes.len();
+    // Not 0 if anything needs the exact reading: the spans fields overwrote (a tag seen
+    // twice, or the junk slot), empty values, fields of the slow path that were not fine.
+    let mut bad: Span = 0;
+    spans[JUNK] = 1;
+    let mut start = 0;
+    let mut base = 0;
+    let mut third = None;
+    while base < n {
+        let mut ends = scan::soh_mask_at(bytes, base);
+        if base == 0 {
+            // The third field starts after the second SOH: it must be MsgType.
+            let second = ends & ends.wrapping_sub(1);
+            third = (second != 0).then(|| second.trailing_zeros() as usize + 1);
         }
-        tag = tag * 10 + u32::from(d);
-        i += 1;
+        while ends != 0 {
+            let end = base + ends.trailing_zeros() as usize;
+            ends &= ends - 1;
+            bad |= match bytes.get(start..start + 8) {
+                Some(w) => take(bytes, word(w), spans, start, end),
+                // The last field(s): the buffer's last word, moved down (zeros past the end).
+                None => match bytes.len().checked_sub(8) {
+                    Some(last) if start < n => {
+                        let w = word(&bytes[last..]) >> (8 * (start - last));
+                        take(bytes, w, spans, start, end)
+                    }
+                    _ => Span::from(!take_other(&bytes[start..end])),
+                },
+            };
+            start = end + 1;
+        }
+        base += scan::BLOCK;
     }
-    if i == start || bytes.get(i) != Some(&b'=') {
-        return Err(find_soh(bytes, i) + 1);
-    }
-    let v = i + 1;
-    let mut e = v;
-    while e < bytes.len() && bytes[e] != SOH {
-        e += 1;
-    }
-    Ok((tag, v, e))
+    spans[JUNK] = 0;
+    let msg_type_third = third.is_some_and(|t| bytes.get(t..t + 3) == Some(b"35="));
+    bad == 0 && start == n && msg_type_third
 }
 
-/// The first SOH at or after `i` (or `bytes.len()`), eight bytes at a time.
+/// The first eight bytes of `b` (at least eight) as a little-endian word.
 #[inline(always)]
-fn find_soh(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(word) = word_at(bytes, i) {
-        let hit = zero_bytes(word ^ ONES);
-        if hit != 0 {
-            return i + (hit.trailing_zeros() / 8) as usize;
+fn word(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(w)
+}
+
+/// Takes the field `bytes[start..end]` (`end` at its SOH), whose first eight bytes (zeros
+/// past the buffer's end) are `word`: not 0 if it needs the exact reading.
+#[inline(always)]
+fn take(bytes: &[u8], word: u64, spans: &mut [Span; SPANS], start: usize, end: usize) -> Span {
+    let equals = scan::equals_flags(word);
+    // The tag and its '=': every byte up to the lowest flag.
+    match TAGS.get(word & (equals ^ equals.wrapping_sub(1))) {
+        Some(slot) => {
+            // Found, so the '=' is inside the field (no key holds an SOH): v <= end.
+            let v = start + (equals.trailing_zeros() / 8) as usize + 1;
+            let len = end - v;
+            let s = &mut spans[usize::from(slot) % SPANS];
+            let before = *s;
+            *s = span(v, len);
+            before | Span::from(len == 0)
         }
-        i += 8;
+        None => Span::from(!take_other(&bytes[start..end])),
     }
-    while i < bytes.len() && bytes[i] != SOH {
-        i += 1;
+}
+
+/// A field of the fast pass whose tag is not in [`TAGS`]: fine if it is a well-formed tag
+/// that is not kept, with a value.
+#[cold]
+#[inline(never)]
+fn take_other(f: &[u8]) -> bool {
+    match scan::tag(scan::word_at(f, 0), f) {
+        Some((tag, q)) => Tag::of(tag).is_none() && q + 1 < f.len(),
+        None => false,
     }
-    i
 }
 
 /// What a session-level `Reject` of this message would say.
@@ -306,50 +372,83 @@ impl FieldProblem {
 #[derive(Clone, Copy, Debug)]
 pub struct Message<'a> {
     bytes: &'a [u8],
-    /// (start, len) per known tag; start 0 means absent (no value can start at 0).
-    spans: [(u16, u16); N_TAGS],
+    /// (start, len) per known tag, then scratch for the common tags; start 0 means absent
+    /// (no value can start at 0).
+    spans: [Span; SPANS],
     problem: Option<FieldProblem>,
 }
 
 impl<'a> Message<'a> {
     /// Splits a frame that [`frame`] accepted.
+    ///
+    /// One pass: an SOH mask per 64 bytes ([`scan::soh_mask`]) gives every field's end, and
+    /// each tag is looked up by its bytes ([`TAGS`]). Anything out of the ordinary (a
+    /// problem, a kept tag written with leading zeros) sends the message to
+    /// [`Message::parse_exact`], which reads it field by field and names the first problem.
     #[inline]
     pub fn parse(bytes: &'a [u8]) -> Message<'a> {
-        let mut m = Message { bytes, spans: [(0, 0); N_TAGS], problem: None };
-        let n = bytes.len();
-        let mut i = 0;
-        let mut index = 0u32;
-        while i < n {
-            let (tag, v, end) = match field(bytes, i) {
-                Ok(f) => f,
-                Err(next) => {
-                    m.note(FieldProblem::InvalidTag);
-                    i = next;
-                    index += 1;
-                    continue;
-                }
-            };
-            let len = end - v;
-            i = end + 1;
-            if index == 2 && tag != tags::MSG_TYPE {
-                m.note(FieldProblem::MsgTypeNotThird);
-            }
-            index += 1;
-            if len == 0 {
-                m.note(FieldProblem::NoValue(tag));
-                continue;
-            }
-            let slot = SLOT.get(tag as usize).copied().unwrap_or(0);
-            if slot != 0 {
-                let s = &mut m.spans[usize::from(slot - 1)];
-                if s.0 != 0 {
-                    m.note(FieldProblem::Duplicate(tag));
-                } else {
-                    *s = (v as u16, len as u16);
-                }
-            }
+        let mut m = Message { bytes, spans: [0; SPANS], problem: None };
+        if !split(bytes, &mut m.spans) {
+            m.read_exact();
         }
         m
+    }
+
+    /// Reads a message field by field, noting the first problem: what [`Message::parse`]
+    /// falls back to, and the reference its fast pass is tested against.
+    pub fn parse_exact(bytes: &'a [u8]) -> Message<'a> {
+        let mut m = Message { bytes, spans: [0; SPANS], problem: None };
+        m.read_exact();
+        m
+    }
+
+    /// [`Message::parse_exact`] in place.
+    #[cold]
+    #[inline(never)]
+    fn read_exact(&mut self) {
+        self.spans = [0; SPANS];
+        self.problem = None;
+        let bytes = self.bytes;
+        let n = bytes.len();
+        let (mut start, mut index, mut base) = (0, 0u32, 0);
+        while base < n {
+            let mut ends = scan::soh_mask_at(bytes, base);
+            while ends != 0 {
+                let end = base + ends.trailing_zeros() as usize;
+                ends &= ends - 1;
+                self.field(start, end, index);
+                index += 1;
+                start = end + 1;
+            }
+            base += scan::BLOCK;
+        }
+        // A last field without its SOH (never in a frame).
+        if start < n {
+            self.field(start, n, index);
+        }
+    }
+
+    /// Takes the `index`th field, `bytes[start..end]` (`end` at its SOH), noting a problem.
+    fn field(&mut self, start: usize, end: usize, index: u32) {
+        let Some((tag, q)) = scan::tag(scan::word_at(self.bytes, start), &self.bytes[start..end])
+        else {
+            return self.note(FieldProblem::InvalidTag);
+        };
+        if index == 2 && tag != tags::MSG_TYPE {
+            self.note(FieldProblem::MsgTypeNotThird);
+        }
+        let v = start + q + 1;
+        if v == end {
+            return self.note(FieldProblem::NoValue(tag));
+        }
+        if let Some(t) = Tag::of(tag) {
+            let s = &mut self.spans[t as usize];
+            if *s as u16 != 0 {
+                self.note(FieldProblem::Duplicate(tag));
+            } else {
+                *s = span(v, end - v);
+            }
+        }
     }
 
     #[inline]
@@ -371,10 +470,28 @@ impl<'a> Message<'a> {
         self.bytes
     }
 
+    /// The eight bytes from `at` (a value's start), zeros past the end. A value in a frame
+    /// is never in its last eight bytes (the CheckSum field is), so one load does.
+    #[inline(always)]
+    fn word_at(&self, at: u16) -> u64 {
+        let at = usize::from(at);
+        match self.bytes.get(at..at + 8) {
+            Some(w) => word(w),
+            None => scan::word_at(self.bytes, at),
+        }
+    }
+
+    /// Where a known tag's value is: (start, length); start 0 when absent.
+    #[inline(always)]
+    fn span(&self, t: Tag) -> (u16, u16) {
+        let s = self.spans[t as usize];
+        (s as u16, (s >> 16) as u16)
+    }
+
     /// A known tag's value.
     #[inline]
     pub fn get(&self, t: Tag) -> Option<&'a [u8]> {
-        let (s, l) = self.spans[t as usize];
+        let (s, l) = self.span(t);
         if s == 0 {
             None
         } else {
@@ -383,9 +500,26 @@ impl<'a> Message<'a> {
     }
 
     /// A known tag's value as an unsigned integer (`None` if absent or not a number).
-    #[inline]
+    #[inline(always)]
     pub fn u64(&self, t: Tag) -> Option<u64> {
-        self.get(t).and_then(parse_u64)
+        let (s, l) = self.span(t);
+        match (s, l) {
+            (0, _) => None,
+            (_, 0..=8) => parse_u64_word(self.word_at(s), usize::from(l)),
+            _ => self.get(t).and_then(parse_u64),
+        }
+    }
+
+    /// A known tag's value as a fixed-point decimal at `scale` places: `None` if absent,
+    /// `Some(None)` if not such a number (see [`parse_fixed`]).
+    #[inline(always)]
+    pub fn fixed(&self, t: Tag, scale: u8) -> Option<Option<i64>> {
+        let (s, l) = self.span(t);
+        match (s, l) {
+            (0, _) => None,
+            (_, 0..=8) => Some(parse_fixed_word(self.word_at(s), usize::from(l), scale)),
+            _ => self.get(t).map(|v| parse_fixed(v, scale)),
+        }
     }
 
     /// `MsgType` (empty if absent).
@@ -403,7 +537,7 @@ impl<'a> Message<'a> {
     /// The first of `required` that is absent.
     #[inline]
     pub fn missing(&self, required: &[Tag]) -> Option<Tag> {
-        required.iter().copied().find(|&t| self.get(t).is_none())
+        required.iter().copied().find(|&t| self.span(t).0 == 0)
     }
 }
 
@@ -461,17 +595,28 @@ pub const CANCEL_REJECT_REQUIRED: &[Tag] =
 /// A `ClOrdID` as one of ours.
 #[inline]
 pub fn cl_ord_id(m: &Message<'_>, t: Tag) -> Option<u64> {
-    m.get(t).and_then(parse_u64)
+    m.u64(t)
 }
 
-/// `OrderID`: decimal as is, anything else hashed (FNV-1a) to a stable number.
+/// `OrderID`: decimal as is, anything else hashed (FNV-1a) to a stable number; 0 if absent.
 #[inline]
-fn order_id(v: &[u8]) -> u64 {
-    parse_u64(v).unwrap_or_else(|| {
-        v.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+fn order_id(m: &Message<'_>) -> u64 {
+    m.u64(Tag::OrderId).unwrap_or_else(|| {
+        m.get(Tag::OrderId).map_or(0, |v| {
+            v.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            })
         })
     })
+}
+
+/// A fixed-point field at `scale`: 0 if absent, a format error if not a number.
+#[inline(always)]
+fn optional_fixed(m: &Message<'_>, t: Tag, scale: Scale) -> Result<i64, DecodeError> {
+    match m.fixed(t, scale.places()) {
+        None => Ok(0),
+        Some(v) => v.ok_or(DecodeError::Format(t.number())),
+    }
 }
 
 /// Reads an ExecutionReport's fields at the order's scales.
@@ -484,29 +629,23 @@ pub fn decode_execution_report(
     if let Some(t) = m.missing(EXEC_REPORT_REQUIRED) {
         return Err(DecodeError::Missing(t.number()));
     }
-    let fixed = |t: Tag, s: Scale| -> Result<i64, DecodeError> {
-        match m.get(t) {
-            None => Ok(0),
-            Some(v) => parse_fixed(v, s.places()).ok_or(DecodeError::Format(t.number())),
-        }
-    };
     let first = |t: Tag| m.get(t).and_then(|v| v.first().copied()).unwrap_or(0);
     let mut fee = 0;
     if m.get(Tag::CommType) == Some(b"3") {
         if let Some(s) = Scale::new(price.places().saturating_add(qty.places())) {
-            fee = fixed(Tag::Commission, s)?;
+            fee = optional_fixed(m, Tag::Commission, s)?;
         }
     }
     Ok(ExecFields {
         cl_ord_id: cl_ord_id(m, Tag::ClOrdId),
         orig_cl_ord_id: cl_ord_id(m, Tag::OrigClOrdId),
-        order_id: m.get(Tag::OrderId).map_or(0, order_id),
+        order_id: order_id(m),
         exec_type: first(Tag::ExecType),
         ord_status: first(Tag::OrdStatus),
-        last_px: fixed(Tag::LastPx, price)?,
-        last_qty: fixed(Tag::LastQty, qty)?,
-        cum_qty: fixed(Tag::CumQty, qty)?,
-        leaves_qty: fixed(Tag::LeavesQty, qty)?,
+        last_px: optional_fixed(m, Tag::LastPx, price)?,
+        last_qty: optional_fixed(m, Tag::LastQty, qty)?,
+        cum_qty: optional_fixed(m, Tag::CumQty, qty)?,
+        leaves_qty: optional_fixed(m, Tag::LeavesQty, qty)?,
         fee,
     })
 }
@@ -519,7 +658,7 @@ pub fn decode_cancel_reject(m: &Message<'_>) -> Result<ExecFields, DecodeError> 
     Ok(ExecFields {
         cl_ord_id: cl_ord_id(m, Tag::ClOrdId),
         orig_cl_ord_id: cl_ord_id(m, Tag::OrigClOrdId),
-        order_id: m.get(Tag::OrderId).map_or(0, order_id),
+        order_id: order_id(m),
         ord_status: m.get(Tag::OrdStatus).and_then(|v| v.first().copied()).unwrap_or(0),
         ..ExecFields::default()
     })
@@ -546,6 +685,8 @@ mod tests {
     fn frames_parses_and_decodes_an_execution_report() {
         let m = msg(ER);
         assert_eq!(frame(&m), Frame::Complete(m.len()));
+        // An ordinary report takes the fast pass.
+        assert!(split(&m, &mut [0; SPANS]));
         let p = Message::parse(&m);
         assert_eq!(p.problem(), None);
         assert_eq!(p.msg_type(), b"8");
@@ -641,13 +782,121 @@ mod tests {
         assert_eq!(p("35=0|34=1|9999=unknown tags are fine|"), None);
         assert_eq!(Tag::of(150), Some(Tag::ExecType));
         assert!(Tag::ALL.iter().all(|&t| Tag::of(t.number()) == Some(t)));
-        assert!(Tag::ALL.iter().all(|&t| SLOT[t.number() as usize] == t as u8 + 1));
-        assert_eq!(SLOT.iter().filter(|&&s| s != 0).count(), Tag::ALL.len());
-        for (k, want) in
-            [(b"ab\x01" as &[u8], 2), (b"abcdefgh\x01", 8), (b"abcdefghijk", 11), (b"\x01", 0)]
-        {
-            assert_eq!(find_soh(k, 0), want);
+        for n in 0..100_000 {
+            let slot = TAGS.get(scan::tag_key(n)).map(usize::from);
+            let want = Tag::of(n)
+                .map(|t| t as usize)
+                .or_else(|| COMMON_TAGS.iter().position(|&c| c == n).map(|i| N_TAGS + i));
+            assert_eq!(slot, want, "tag {n}");
         }
+    }
+
+    /// The byte-at-a-time parser [`Message::parse`] replaced, kept as the reference its
+    /// answers are checked against: the value of every known tag and the first problem.
+    fn reference(bytes: &[u8]) -> (Vec<Option<Vec<u8>>>, Option<FieldProblem>) {
+        let mut values: Vec<Option<Vec<u8>>> = vec![None; N_TAGS];
+        let mut problem = None;
+        let mut note = |p| {
+            if problem.is_none() {
+                problem = Some(p);
+            }
+        };
+        let field = |i: usize| -> Result<(u32, usize, usize), usize> {
+            let start = i;
+            let mut i = i;
+            let mut tag: u32 = 0;
+            while let Some(&b) = bytes.get(i) {
+                let d = b.wrapping_sub(b'0');
+                if d > 9 || i - start >= 9 {
+                    break;
+                }
+                tag = tag * 10 + u32::from(d);
+                i += 1;
+            }
+            let soh_from = |i: usize| {
+                i + bytes[i.min(bytes.len())..].iter().take_while(|&&b| b != SOH).count()
+            };
+            if i == start || bytes.get(i) != Some(&b'=') {
+                return Err(soh_from(i) + 1);
+            }
+            Ok((tag, i + 1, soh_from(i + 1)))
+        };
+        let (mut i, mut index) = (0, 0u32);
+        while i < bytes.len() {
+            let (tag, v, end) = match field(i) {
+                Ok(f) => f,
+                Err(next) => {
+                    note(FieldProblem::InvalidTag);
+                    i = next;
+                    index += 1;
+                    continue;
+                }
+            };
+            i = end + 1;
+            if index == 2 && tag != tags::MSG_TYPE {
+                note(FieldProblem::MsgTypeNotThird);
+            }
+            index += 1;
+            if v == end {
+                note(FieldProblem::NoValue(tag));
+                continue;
+            }
+            if let Some(t) = Tag::of(tag) {
+                if values[t as usize].is_some() {
+                    note(FieldProblem::Duplicate(tag));
+                } else {
+                    values[t as usize] = Some(bytes[v..end].to_vec());
+                }
+            }
+        }
+        (values, problem)
+    }
+
+    /// Checks [`Message::parse`] and [`Message::parse_exact`] against [`reference`].
+    fn agrees_with_reference(bytes: &[u8]) -> Result<(), TestCaseError> {
+        let (values, problem) = reference(bytes);
+        for m in [Message::parse(bytes), Message::parse_exact(bytes)] {
+            prop_assert_eq!(m.problem(), problem, "{:?}", String::from_utf8_lossy(bytes));
+            for &t in Tag::ALL {
+                prop_assert_eq!(
+                    m.get(t),
+                    values[t as usize].as_deref(),
+                    "tag {} in {:?}",
+                    t.number(),
+                    String::from_utf8_lossy(bytes)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// A field for the generated messages: known, common and unknown tags, values of any
+    /// length, and now and then something malformed.
+    fn any_field() -> impl Strategy<Value = Vec<u8>> {
+        let tag = prop_oneof![
+            4 => proptest::sample::select(Tag::ALL).prop_map(|t| t.number().to_string()),
+            2 => proptest::sample::select(&COMMON_TAGS[..]).prop_map(|t| t.to_string()),
+            2 => (1u32..100_000).prop_map(|t| t.to_string()),
+            1 => "[0-9]{6,11}",
+            1 => proptest::sample::select(Tag::ALL).prop_map(|t| format!("0{}", t.number())),
+            1 => "[0-9a=\x00\x01]{0,4}",
+        ];
+        let value = prop_oneof![
+            6 => "[ -~]{1,12}",
+            2 => "[-0-9.]{1,30}",
+            1 => Just(String::new()),
+            1 => "[ -~\x00]{13,80}",
+        ];
+        (tag, value).prop_map(|(t, v)| format!("{t}={v}\u{1}").into_bytes())
+    }
+
+    /// Damage to a message: a byte replaced, removed or put in.
+    fn damage() -> impl Strategy<Value = (usize, u8, u8)> {
+        (
+            any::<usize>(),
+            0u8..3,
+            prop_oneof![Just(SOH), Just(b'='), Just(0u8), Just(b'0'), Just(b'x'), any::<u8>()],
+        )
     }
 
     proptest! {
@@ -680,6 +929,113 @@ mod tests {
             if dup {
                 prop_assert!(m.problem().is_some(), "a duplicate tag is a problem");
             }
+        }
+
+        #[test]
+        fn parse_agrees_with_the_reference_on_valid_messages(
+            fields in proptest::collection::vec(any_field(), 0..40),
+            msg_type in proptest::sample::select(&["0", "8", "9", "3", "j", "AB"][..]),
+        ) {
+            let mut body = format!("35={msg_type}\u{1}").into_bytes();
+            body.extend(fields.concat());
+            let m = msg(std::str::from_utf8(&body).unwrap());
+            agrees_with_reference(&m)?;
+        }
+
+        #[test]
+        fn parse_agrees_with_the_reference_on_damaged_messages(
+            fields in proptest::collection::vec(any_field(), 0..30),
+            damages in proptest::collection::vec(damage(), 1..4),
+            swap in any::<Option<(usize, usize)>>(),
+        ) {
+            let mut fields = fields;
+            fields.insert(0, b"35=8\x01".to_vec());
+            if let Some((a, b)) = swap {
+                let n = fields.len();
+                fields.swap(a % n, b % n);
+            }
+            let mut m = msg(std::str::from_utf8(&fields.concat()).unwrap());
+            for (at, how, byte) in damages {
+                let at = at % (m.len() + 1);
+                match how {
+                    0 if at < m.len() => m[at] = byte,
+                    1 if at < m.len() => { m.remove(at); }
+                    _ => m.insert(at, byte),
+                }
+            }
+            agrees_with_reference(&m)?;
+            // And every prefix and suffix: fields cut anywhere, blocks of every alignment.
+            for cut in [1, 7, 8, 9, 63, 64, 65, m.len() / 2] {
+                agrees_with_reference(&m[..m.len().saturating_sub(cut)])?;
+                agrees_with_reference(&m[cut.min(m.len())..])?;
+            }
+        }
+
+        #[test]
+        fn parse_agrees_with_the_reference_on_arbitrary_bytes(data in proptest::collection::vec(prop_oneof![Just(SOH), Just(b'='), Just(b'3'), Just(b'5'), any::<u8>()], 0..300)) {
+            agrees_with_reference(&data)?;
+        }
+
+        #[test]
+        fn decode_agrees_with_the_byte_loop_parsers(
+            values in proptest::collection::vec(prop_oneof![
+                4 => "[0-9]{1,6}\\.[0-9]{0,7}",
+                2 => "-?[0-9]{1,12}(\\.[0-9]{1,10})?",
+                1 => "[-+0-9.a]{1,9}",
+                1 => "[0-9]{15,21}",
+            ], 9),
+            absent in proptest::collection::vec(any::<bool>(), 9),
+            comm_type in proptest::sample::select(&["3", "1", ""][..]),
+            price in 0u8..=9,
+            qty in 0u8..=9,
+        ) {
+            // 11, 41, 37, 31, 32, 14, 151, 12, 6 in dictionary order with the other required tags.
+            let tags = [11, 41, 37, 31, 32, 14, 151, 12, 6];
+            let mut body = String::from("35=8|34=5|49=EXEC|56=TL|17=9|39=1|54=1|150=F|");
+            for ((t, v), gone) in tags.iter().zip(&values).zip(&absent) {
+                if !gone || *t == 14 {
+                    body.push_str(&format!("{t}={v}|"));
+                }
+            }
+            if !comm_type.is_empty() {
+                body.push_str(&format!("13={comm_type}|"));
+            }
+            let m = msg(&body);
+            let p = Message::parse(&m);
+            prop_assert_eq!(p.problem(), None);
+            let (price, qty) = (Scale::new(price).unwrap(), Scale::new(qty).unwrap());
+            // The reference: the byte loops on the values as the reference parser finds them.
+            let (vals, _) = reference(&m);
+            let val = |t: Tag| vals[t as usize].clone();
+            let fixed = |t: Tag, s: Scale| match val(t) {
+                None => Ok(0),
+                Some(v) => parse_fixed(&v, s.places()).ok_or(DecodeError::Format(t.number())),
+            };
+            let want = (|| {
+                if let Some(t) = EXEC_REPORT_REQUIRED.iter().find(|&&t| val(t).is_none()) {
+                    return Err(DecodeError::Missing(t.number()));
+                }
+                let mut fee = 0;
+                if val(Tag::CommType).as_deref() == Some(b"3") {
+                    if let Some(s) = Scale::new(price.places() + qty.places()) {
+                        fee = fixed(Tag::Commission, s)?;
+                    }
+                }
+                let id = |t: Tag| val(t).and_then(|v| parse_u64(&v));
+                Ok(ExecFields {
+                    cl_ord_id: id(Tag::ClOrdId),
+                    orig_cl_ord_id: id(Tag::OrigClOrdId),
+                    order_id: val(Tag::OrderId).map_or(0, |v| parse_u64(&v).unwrap_or_else(|| v.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)))),
+                    exec_type: b'F',
+                    ord_status: b'1',
+                    last_px: fixed(Tag::LastPx, price)?,
+                    last_qty: fixed(Tag::LastQty, qty)?,
+                    cum_qty: fixed(Tag::CumQty, qty)?,
+                    leaves_qty: fixed(Tag::LeavesQty, qty)?,
+                    fee,
+                })
+            })();
+            prop_assert_eq!(decode_execution_report(&p, price, qty), want);
         }
 
         #[test]

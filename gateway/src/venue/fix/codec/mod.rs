@@ -5,6 +5,7 @@
 pub mod decode;
 pub mod encode;
 pub mod num;
+pub mod scan;
 pub mod tags;
 pub mod time;
 

@@ -59,8 +59,21 @@ fn write_digits(out: &mut [u8], mut v: u64) -> u64 {
 
 /// Writes `v` in decimal at `buf[pos..]`; returns the position after it, or `None` if it does
 /// not fit.
-#[inline]
+#[inline(always)]
 pub fn put_u64(buf: &mut [u8], pos: usize, v: u64) -> Option<usize> {
+    if pos.checked_add(WORD_ROOM).is_some_and(|r| r <= buf.len()) {
+        let nd = digits(v);
+        put_u64_words(buf, pos, v, nd);
+        Some(pos + nd)
+    } else {
+        put_u64_digits(buf, pos, v)
+    }
+}
+
+/// [`put_u64`] two digits at a time, where there is no room for whole words.
+#[cold]
+#[inline(never)]
+fn put_u64_digits(buf: &mut [u8], pos: usize, v: u64) -> Option<usize> {
     let end = pos.checked_add(digits(v))?;
     write_digits(buf.get_mut(pos..end)?, v);
     Some(end)
@@ -69,8 +82,35 @@ pub fn put_u64(buf: &mut [u8], pos: usize, v: u64) -> Option<usize> {
 /// Writes `raw * 10^-scale` as a decimal (`-12.50` for raw -1250 at scale 2); returns the
 /// position after it. No division by the scale: the digits are written once, right to left,
 /// with the point placed among them.
-#[inline]
+#[inline(always)]
 pub fn put_fixed(buf: &mut [u8], pos: usize, raw: i64, scale: u8) -> Option<usize> {
+    let abs = raw.unsigned_abs();
+    let scale = usize::from(scale);
+    if (1..=7).contains(&scale)
+        && abs < 100_000_000
+        && pos.checked_add(WORD_ROOM).is_some_and(|r| r <= buf.len())
+    {
+        // One word of digits (zero-padded, so `0.0015` needs nothing more), written as
+        // the integer part, the point, and the fraction moved down one byte.
+        let nd = digits(abs).max(scale + 1);
+        let neg = usize::from(raw < 0);
+        let digits = eight_ascii(abs);
+        let int_at = pos + neg;
+        let int_len = nd - scale;
+        // The sign byte, which the digits overwrite when there is no sign.
+        buf[pos] = b'-';
+        store(buf, int_at, digits >> (8 * (8 - nd)));
+        buf[int_at + int_len] = b'.';
+        store(buf, int_at + int_len + 1, digits >> (8 * (8 - scale)));
+        return Some(pos + neg + nd + 1);
+    }
+    put_fixed_other(buf, pos, raw, scale as u8)
+}
+
+/// [`put_fixed`] for what one word does not hold: no fraction, more than eight digits, or
+/// no room for whole words.
+#[inline(never)]
+fn put_fixed_other(buf: &mut [u8], pos: usize, raw: i64, scale: u8) -> Option<usize> {
     let abs = raw.unsigned_abs();
     let scale = usize::from(scale);
     if scale == 0 {
@@ -112,10 +152,83 @@ pub fn eight_digits(word: u64) -> Option<u64> {
     Some((v.wrapping_mul(10_000) + (v >> 32)) & 0xffff_ffff)
 }
 
+/// `'0'` in every byte.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The first `k` bytes of `word` (little-endian, so the first bytes in memory) moved to its
+/// end, with `'0'` before them: `k` digits as the eight [`eight_digits`] reads. `k` is 1 to 8
+/// (clamped).
+#[inline(always)]
+pub fn right_align(word: u64, k: usize) -> u64 {
+    let k = k.clamp(1, 8) as u32;
+    // The zeros shift by 8k, split so that it never reaches 64.
+    (word << (64 - 8 * k)) | ((ZEROS >> 1) >> (8 * k - 1))
+}
+
+/// `v` (below 10^8) as eight ASCII digits, zero-padded, first digit in the low byte (the
+/// order they take in memory). SWAR: 4+4 digits in 32-bit lanes, then 2+2 in 16-bit lanes,
+/// then 1+1 in bytes, each split a multiply-shift.
+#[inline(always)]
+pub fn eight_ascii(v: u64) -> u64 {
+    debug_assert!(v < 100_000_000);
+    let merged = (v / 10_000) | ((v % 10_000) << 32);
+    // x / 100 = x * 10486 >> 20 for x < 10^4 (checked exhaustively in the tests).
+    let hundreds = ((merged * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let merged = ((merged - 100 * hundreds) << 16) + hundreds;
+    // x / 10 = x * 103 >> 10 for x < 100.
+    let tens = ((merged * 103) >> 10) & 0x000f_000f_000f_000f;
+    (((merged - 10 * tens) << 8) + tens) | ZEROS
+}
+
+/// Stores the eight bytes of `word` at `buf[pos..pos + 8]`.
+#[inline(always)]
+fn store(buf: &mut [u8], pos: usize, word: u64) {
+    buf[pos..pos + 8].copy_from_slice(&word.to_le_bytes());
+}
+
+/// [`put_u64`] by whole words, where at least 24 bytes are free at `pos` (bytes past the
+/// number are overwritten with scratch).
+#[inline(always)]
+fn put_u64_words(buf: &mut [u8], pos: usize, v: u64, nd: usize) {
+    if nd <= 8 {
+        store(buf, pos, eight_ascii(v) >> (8 * (8 - nd)));
+    } else if nd <= 16 {
+        store(buf, pos, eight_ascii(v / 100_000_000) >> (8 * (16 - nd)));
+        store(buf, pos + nd - 8, eight_ascii(v % 100_000_000));
+    } else {
+        let (top, rest) = (v / 10_000_000_000_000_000, v % 10_000_000_000_000_000);
+        store(buf, pos, eight_ascii(top) >> (8 * (24 - nd)));
+        store(buf, pos + nd - 16, eight_ascii(rest / 100_000_000));
+        store(buf, pos + nd - 8, eight_ascii(rest % 100_000_000));
+    }
+}
+
+/// Room [`put_u64`] and [`put_fixed`] want past `pos` to write by whole words.
+const WORD_ROOM: usize = 24;
+
 /// Parses unsigned decimal digits (no sign, no spaces); `None` if empty, not digits, or past
 /// `u64::MAX`.
 #[inline]
 pub fn parse_u64(bytes: &[u8]) -> Option<u64> {
+    let n = bytes.len();
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[i..i + 8]);
+        u64::from_le_bytes(w)
+    };
+    // 9 to 19 digits: whole words from the right, the first one zero-padded in front.
+    match n {
+        9..=16 => {
+            let hi = eight_digits(right_align(word(0), n - 8))?;
+            return Some(hi * 100_000_000 + eight_digits(word(n - 8))?);
+        }
+        17..=19 => {
+            let top = eight_digits(right_align(word(0), n - 16))?;
+            let mid = eight_digits(word(n - 16))?;
+            return Some((top * 100_000_000 + mid) * 100_000_000 + eight_digits(word(n - 8))?);
+        }
+        _ => {}
+    }
     if bytes.is_empty() || bytes.len() > 20 {
         return None;
     }
@@ -136,6 +249,54 @@ pub fn parse_u64(bytes: &[u8]) -> Option<u64> {
         v = v.checked_mul(10)?.checked_add(u64::from(d))?;
     }
     Some(v)
+}
+
+/// [`parse_u64`] of a value of at most 8 bytes held in the low `len` bytes of `word`
+/// (little-endian; the bytes past it are ignored).
+#[inline(always)]
+pub fn parse_u64_word(word: u64, len: usize) -> Option<u64> {
+    if len == 0 || len > 8 {
+        return None;
+    }
+    eight_digits(right_align(word, len))
+}
+
+/// [`parse_fixed`] of a value of at most 8 bytes held in the low `len` bytes of `word`
+/// (little-endian; the bytes past it are ignored): the same answers, by word. Signed values,
+/// and digits past the scale, go to [`parse_fixed`].
+#[inline(always)]
+pub fn parse_fixed_word(word: u64, len: usize, scale: u8) -> Option<i64> {
+    const DOTS: u64 = 0x2e2e_2e2e_2e2e_2e2e;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    if len.wrapping_sub(1) >= 8 || matches!(word as u8, b'-' | b'+') {
+        return parse_fixed_bytes(word, len, scale);
+    }
+    // The first '.', by the has-zero-byte test (its lowest flag is exact); a second one is
+    // left among the digits, where eight_digits refuses it.
+    let x = word ^ DOTS;
+    let hits = x.wrapping_sub(ONES) & !x & (ONES << 7);
+    let p = (hits.trailing_zeros() / 8) as usize;
+    let has_dot = usize::from(p < len);
+    // The digits without the point: the bytes after it moved down one. `below` is every byte
+    // before the point (all of them if there is none).
+    let below = ((hits & hits.wrapping_neg()) >> 7).wrapping_sub(1);
+    let digits = (word & below) | ((word >> 8) & !below);
+    let n = len - has_dot;
+    let frac = (n - p.min(n)) * has_dot;
+    let scale = usize::from(scale);
+    if n == 0 || frac > scale {
+        // No digits, or digits past the scale (which must be zeros).
+        return parse_fixed_bytes(word, len, scale as u8);
+    }
+    let v = eight_digits(right_align(digits, n))?;
+    i64::try_from(v.checked_mul(*POW10.get(scale - frac)?)?).ok()
+}
+
+/// [`parse_fixed`] of the first `len` bytes of `word`.
+#[cold]
+#[inline(never)]
+fn parse_fixed_bytes(word: u64, len: usize, scale: u8) -> Option<i64> {
+    parse_fixed(word.to_le_bytes().get(..len)?, scale)
 }
 
 /// Parses an optionally signed decimal integer.
@@ -241,6 +402,48 @@ mod tests {
         assert_eq!(parse_i64(b"9223372036854775808"), None);
     }
 
+    /// `bytes` as the word the `_word` parsers take: padded with junk past the value.
+    fn padded(bytes: &[u8], junk: u8) -> u64 {
+        let mut w = [junk; 8];
+        w[..bytes.len()].copy_from_slice(bytes);
+        u64::from_le_bytes(w)
+    }
+
+    #[test]
+    fn eight_ascii_writes_every_value() {
+        for v in
+            (0..100_000_000u64).step_by(9_973).chain([0, 9, 10, 99, 100, 9_999, 10_000, 99_999_999])
+        {
+            assert_eq!(eight_ascii(v).to_le_bytes(), *format!("{v:08}").as_bytes(), "{v}");
+        }
+        // The two lane divisions, for every input they get.
+        for x in 0..10_000u64 {
+            assert_eq!((x * 10_486) >> 20, x / 100);
+        }
+        for x in 0..100u64 {
+            assert_eq!((x * 103) >> 10, x / 10);
+        }
+    }
+
+    #[test]
+    fn fixed_words_agree_with_the_byte_loop_on_edge_cases() {
+        for text in [
+            "", "-", "+", ".", "-.", "0", "5.", ".5", ".000", "0.000", "1.00.0", "1.5", "-0.005",
+            "+12.3", "12345678", "1234567.", "99999999", "-9999999", "1e5", "1..2", "--1", "+-1",
+            " 1", "1 ",
+        ] {
+            for scale in [0u8, 1, 2, 3, 6, 8, 12, 18, 19, 20, 255] {
+                for junk in [0u8, b'0', b'.', b'9', 0xff] {
+                    assert_eq!(
+                        parse_fixed_word(padded(text.as_bytes(), junk), text.len(), scale),
+                        parse_fixed(text.as_bytes(), scale),
+                        "{text:?} at {scale} (junk {junk})"
+                    );
+                }
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn u64_round_trips(v in any::<u64>()) {
@@ -264,6 +467,52 @@ mod tests {
             if junk < b.len() {
                 b[junk] = b'x';
                 prop_assert_eq!(parse_u64(&b), None);
+            }
+        }
+
+        #[test]
+        fn parse_fixed_word_agrees_with_the_byte_loop(
+            text in "[-+]?[0-9]{0,8}(\\.[0-9]{0,8})?|[-+0-9.a ]{0,8}",
+            scale in 0u8..=20,
+            junk in any::<u8>(),
+        ) {
+            let b = text.as_bytes();
+            if b.len() <= 8 {
+                prop_assert_eq!(parse_fixed_word(padded(b, junk), b.len(), scale), parse_fixed(b, scale), "{:?} at {}", text, scale);
+            }
+        }
+
+        #[test]
+        fn parse_u64_paths_agree_with_std(digits in "[0-9]{0,21}", junk_at in 0usize..24, junk in any::<u8>()) {
+            let mut b = digits.into_bytes();
+            if junk_at < b.len() {
+                b[junk_at] = junk;
+            }
+            let want = std::str::from_utf8(&b).ok().filter(|s| s.bytes().all(|c| c.is_ascii_digit())).and_then(|s| s.parse::<u64>().ok());
+            prop_assert_eq!(parse_u64(&b), want, "{:?}", b);
+            if (1..=8).contains(&b.len()) {
+                prop_assert_eq!(parse_u64_word(padded(&b, junk), b.len()), want, "{:?}", b);
+            }
+        }
+
+        #[test]
+        fn word_writes_agree_with_digit_writes(v in any::<u64>(), raw in any::<i64>(), scale in 0u8..=18, small in 0u64..100_000_000) {
+            // A buffer with room writes by words; one without writes digit by digit.
+            for v in [v, small, v % 10_000_000_000_000_000] {
+                let mut roomy = [b'#'; 64];
+                let mut tight = [b'#'; 20];
+                let a = put_u64(&mut roomy, 1, v).unwrap();
+                let b = put_u64(&mut tight, 0, v).unwrap();
+                prop_assert_eq!(&roomy[1..a], &tight[..b]);
+                prop_assert_eq!(roomy[0], b'#');
+            }
+            for raw in [raw, small as i64, -(small as i64)] {
+                let mut roomy = [b'#'; 64];
+                let mut tight = [b'#'; 22];
+                let a = put_fixed(&mut roomy, 1, raw, scale).unwrap();
+                let b = put_fixed(&mut tight, 0, raw, scale).unwrap();
+                prop_assert_eq!(&roomy[1..a], &tight[..b], "{} at {}", raw, scale);
+                prop_assert_eq!(roomy[0], b'#');
             }
         }
 

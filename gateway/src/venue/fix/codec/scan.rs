@@ -1,0 +1,343 @@
+//! Word-at-a-time (SWAR) scanning for the parser: where the SOHs are in a block of 64 bytes,
+//! and a field's tag read out of one little-endian word, without a loop per byte.
+//!
+//! A byte loop carries a dependency from each field's end to the next field's start and
+//! mispredicts at every field end; one SOH mask per 64 bytes is branch-free to build and
+//! hands the field ends out with `trailing_zeros`.
+
+use super::num::{eight_digits, right_align};
+
+/// Bytes per [`soh_mask`] block.
+pub const BLOCK: usize = 64;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// The high bit of every byte of `x` that is zero, exactly (no false positives).
+#[inline(always)]
+pub fn zero_bytes(x: u64) -> u64 {
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+/// Bit `i` set where byte `i` of `word` (little-endian) is `b`.
+#[inline(always)]
+pub fn byte_mask(word: u64, b: u8) -> u64 {
+    let hits = zero_bytes(word ^ (ONES * u64::from(b))) >> 7;
+    // Gathers bit 8i into bit 56+i; the partial products never overlap, so nothing carries.
+    hits.wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// Bit `i` set where `block[i]` is SOH.
+///
+/// The compare is a plain loop over the block, which the compiler turns into 16-byte vector
+/// compares; each 8 bytes of 0/1 are then gathered into 8 bits by one multiply.
+#[inline(always)]
+pub fn soh_mask(block: &[u8; BLOCK]) -> u64 {
+    let mut is_soh = [0u8; BLOCK];
+    for (e, &b) in is_soh.iter_mut().zip(block) {
+        *e = u8::from(b == super::encode::SOH);
+    }
+    let mut m = 0;
+    for (k, w) in is_soh.chunks_exact(8).enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        // Gathers bit 8i into bit 56+i; the partial products never overlap, so nothing carries.
+        m |= (u64::from_le_bytes(word).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    m
+}
+
+/// [`soh_mask`] of `bytes[base..]`, at most [`BLOCK`] bytes of it (bits past the end clear).
+#[inline(always)]
+pub fn soh_mask_at(bytes: &[u8], base: usize) -> u64 {
+    let n = bytes.len();
+    if let Some(block) = bytes.get(base..base + BLOCK) {
+        soh_mask(block.try_into().unwrap_or(&[0; BLOCK]))
+    } else if n >= BLOCK && base < n {
+        // The last whole block of the buffer, shifted past what was already seen.
+        let last = &bytes[n - BLOCK..];
+        soh_mask(last.try_into().unwrap_or(&[0; BLOCK])) >> (BLOCK - (n - base))
+    } else {
+        soh_mask_short(bytes, base)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn soh_mask_short(bytes: &[u8], base: usize) -> u64 {
+    let mut block = [0u8; BLOCK];
+    let rest = bytes.get(base..).unwrap_or_default();
+    let n = rest.len().min(BLOCK);
+    block[..n].copy_from_slice(&rest[..n]);
+    soh_mask(&block)
+}
+
+/// The eight bytes at `bytes[i..]` as a little-endian word, zeros past the end.
+#[inline(always)]
+pub fn word_at(bytes: &[u8], i: usize) -> u64 {
+    let n = bytes.len();
+    if let Some(w) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        u64::from_le_bytes(*w)
+    } else if let Some(w) = n
+        .checked_sub(8)
+        .filter(|&last| i < n && i >= last)
+        .and_then(|last| bytes[last..].first_chunk::<8>())
+    {
+        // The last word of the buffer, moved down: zeros come in past the end.
+        u64::from_le_bytes(*w) >> (8 * (i + 8 - n))
+    } else {
+        word_at_short(bytes, i)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn word_at_short(bytes: &[u8], i: usize) -> u64 {
+    let mut word = [0u8; 8];
+    let rest = bytes.get(i..).unwrap_or_default();
+    let n = rest.len().min(8);
+    word[..n].copy_from_slice(&rest[..n]);
+    u64::from_le_bytes(word)
+}
+
+/// A tag's digits and its `=` as the word [`word_at`] reads at its field's start, cut after
+/// the `=` (`b"35="` is `0x3d3533`): what [`TagTable`] is keyed on. With the `=` in it, no
+/// two different tag texts give the same key.
+pub const fn tag_key(n: u32) -> u64 {
+    let mut digits = [0u8; 10];
+    let (mut k, mut v) = (0, n);
+    loop {
+        digits[k] = b'0' + (v % 10) as u8;
+        v /= 10;
+        k += 1;
+        if v == 0 {
+            break;
+        }
+    }
+    let (mut key, mut i) = (0u64, 0);
+    while i < k {
+        key |= (digits[k - 1 - i] as u64) << (8 * i);
+        i += 1;
+    }
+    key | (b'=' as u64) << (8 * k)
+}
+
+/// An empty [`TagTable`] entry: the key `=` alone (a field with no tag), with the table's
+/// `empty` data.
+const EMPTY_KEY: u64 = b'=' as u64;
+
+/// Bits of a [`TagTable`] index.
+const TABLE_BITS: u32 = 8;
+
+/// A perfect hash from a tag's bytes ([`tag_key`], 1 to 6 digits) to a byte of data (the
+/// parser's slot for it), built at compile time: a field whose tag is in the table is
+/// identified by one multiply, one load and one compare, with no digit-by-digit read.
+#[derive(Debug)]
+pub struct TagTable {
+    /// `key | data << 56`; `=` and the `empty` data where empty.
+    entries: [u64; 1 << TABLE_BITS],
+    mul: u64,
+}
+
+impl TagTable {
+    /// A table of `(tag, data)`; the multiplier is searched for at compile time until no two
+    /// tags share an entry; the key `=` alone finds `empty`. Panics (a compile error in a
+    /// `const`) if none is found or a tag has more than 6 digits.
+    pub const fn build(tags: &[(u32, u8)], empty: u8) -> TagTable {
+        let empty = EMPTY_KEY | (empty as u64) << 56;
+        let mut seed = 1u64;
+        while seed < 10_000 {
+            let mul = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+            let mut entries = [empty; 1 << TABLE_BITS];
+            let mut ok = true;
+            let mut k = 0;
+            while k < tags.len() {
+                let key = tag_key(tags[k].0);
+                assert!(key >> 56 == 0, "a tag of more than 6 digits");
+                let h = Self::index(mul, key);
+                if entries[h] != empty {
+                    ok = false;
+                    break;
+                }
+                entries[h] = key | (tags[k].1 as u64) << 56;
+                k += 1;
+            }
+            if ok {
+                return TagTable { entries, mul };
+            }
+            seed += 1;
+        }
+        panic!("no perfect hash for the tag table");
+    }
+
+    #[inline(always)]
+    const fn index(mul: u64, key: u64) -> usize {
+        (key.wrapping_mul(mul) >> (64 - TABLE_BITS)) as usize
+    }
+
+    /// The data of the tag whose [`tag_key`] is `key` (as [`equals_flags`] cuts it), if it is
+    /// in the table; the `empty` data for the key `=` alone.
+    #[inline(always)]
+    pub fn get(&self, key: u64) -> Option<u8> {
+        let e = self.entries[Self::index(self.mul, key)];
+        if (e ^ key) << 8 == 0 {
+            Some((e >> 56) as u8)
+        } else {
+            None
+        }
+    }
+}
+
+/// The bytes of `word` (the first eight of a field) that are `=`, as the high bit of each,
+/// exact for the lowest one: `word & (f ^ (f - 1))` is then the field's tag and its `=` (all
+/// of `word` if there is none), and `f.trailing_zeros() / 8` where the `=` is.
+///
+/// The classic has-zero-byte test, `(x - 0x01..) & !x & 0x80..`, can flag a byte above a
+/// zero byte, never one below the first, so only its lowest flag is used. An `=` past the
+/// field's end needs no check: the key then holds the SOH, which no tag in a [`TagTable`]
+/// has.
+#[inline(always)]
+pub fn equals_flags(word: u64) -> u64 {
+    let x = word ^ (ONES * u64::from(b'='));
+    x.wrapping_sub(ONES) & !x & (ONES << 7)
+}
+
+/// The tag of the field `f` (its bytes up to, not including, its SOH), whose first eight
+/// bytes are `word`: `Some((tag, offset of the '='))` for 1 to 9 digits before an `=`,
+/// `None` for anything else.
+#[inline(always)]
+pub fn tag(word: u64, f: &[u8]) -> Option<(u32, usize)> {
+    let q = (byte_mask(word, b'=').trailing_zeros()) as usize;
+    if q != 0 && q < f.len().min(8) {
+        // 1 to 7 digits: the tag is the word's first q bytes.
+        let v = eight_digits(right_align(word, q))?;
+        return Some((v as u32, q));
+    }
+    tag_slow(f)
+}
+
+/// [`tag`] one byte at a time: the eight- and nine-digit tags and every malformed one.
+#[cold]
+#[inline(never)]
+pub fn tag_slow(f: &[u8]) -> Option<(u32, usize)> {
+    let mut tag: u32 = 0;
+    let mut i = 0;
+    while let Some(&b) = f.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 || i >= 9 {
+            break;
+        }
+        tag = tag * 10 + u32::from(d);
+        i += 1;
+    }
+    if i == 0 || f.get(i) != Some(&b'=') {
+        return None;
+    }
+    Some((tag, i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn soh_mask_matches_a_byte_loop(block in proptest::array::uniform32(prop_oneof![Just(1u8), Just(0u8), Just(0x81u8), any::<u8>()]), more in proptest::array::uniform32(any::<u8>())) {
+            let mut b = [0u8; BLOCK];
+            b[..32].copy_from_slice(&block);
+            b[32..].copy_from_slice(&more);
+            b[40] = 1;
+            let want = b.iter().enumerate().fold(0u64, |m, (i, &x)| m | (u64::from(x == 1) << i));
+            prop_assert_eq!(soh_mask(&b), want);
+            // Any window of a longer buffer, whole, cut by its end, or short.
+            let mut long = b.to_vec();
+            long.extend_from_slice(&more);
+            for base in 0..long.len() {
+                for end in [base + 1, base + 30, long.len()] {
+                    let buf = &long[..end.min(long.len())];
+                    let want = buf[base..].iter().take(BLOCK).enumerate().fold(0u64, |m, (i, &x)| m | (u64::from(x == 1) << i));
+                    prop_assert_eq!(soh_mask_at(buf, base), want, "base {} end {}", base, end);
+                }
+            }
+        }
+
+        #[test]
+        fn tag_matches_the_byte_loop(f in "[0-9]{0,11}(=[ -~]{0,10})?|[0-9=a\u{1}]{0,12}") {
+            let f = f.as_bytes();
+            prop_assert_eq!(tag(word_at(f, 0), f), tag_slow(f), "{:?}", f);
+        }
+    }
+
+    #[test]
+    fn tags() {
+        let t = |s: &[u8]| tag(word_at(s, 0), s);
+        assert_eq!(t(b"35=D"), Some((35, 2)));
+        assert_eq!(t(b"035=D"), Some((35, 3)));
+        assert_eq!(t(b"1234567=x"), Some((1_234_567, 7)));
+        assert_eq!(t(b"12345678=x"), Some((12_345_678, 8)));
+        assert_eq!(t(b"123456789=x"), Some((123_456_789, 9)));
+        assert_eq!(t(b"1234567890=x"), None);
+        assert_eq!(t(b"=x"), None);
+        assert_eq!(t(b"3a=x"), None);
+        assert_eq!(t(b"35"), None);
+        assert_eq!(t(b""), None);
+        // The '=' past the field's end does not count.
+        assert_eq!(tag(word_at(b"35\x01=", 0), b"35"), None);
+        assert_eq!(word_at(b"ab", 0), u64::from_le_bytes(*b"ab\0\0\0\0\0\0"));
+        assert_eq!(word_at(b"ab", 5), 0);
+        let text = b"0123456789abcdef";
+        for i in 0..=text.len() + 2 {
+            let mut want = [0u8; 8];
+            for (k, w) in want.iter_mut().enumerate() {
+                *w = text.get(i + k).copied().unwrap_or(0);
+            }
+            assert_eq!(word_at(text, i), u64::from_le_bytes(want), "at {i}");
+        }
+    }
+
+    #[test]
+    fn tag_table_finds_exactly_its_tags() {
+        const T: TagTable =
+            TagTable::build(&[(8, 0), (35, 1), (150, 2), (9, 3), (123_456, 4)], 255);
+        assert_eq!(tag_key(35), 0x3d_3533);
+        assert_eq!(tag_key(0), 0x3d30);
+        for (tag, data) in [(8, 0), (35, 1), (150, 2), (9, 3), (123_456, 4)] {
+            assert_eq!(T.get(tag_key(tag)), Some(data), "{tag}");
+        }
+        for tag in (0..100_000).filter(|t| ![8, 35, 150, 9].contains(t)) {
+            assert_eq!(T.get(tag_key(tag)), None, "{tag}");
+        }
+        assert_eq!(T.get(0), None);
+        assert_eq!(T.get(0x00ff_ffff_ffff_ffff), None);
+        // A NUL before or after the digits is another key.
+        let key = |t: &[u8]| {
+            let w = word_at(t, 0);
+            let f = equals_flags(w);
+            w & (f ^ f.wrapping_sub(1))
+        };
+        assert_eq!(T.get(key(b"=35")).unwrap_or(255), 255);
+        assert_eq!(T.get(key(b"35\x01=")), None, "an = past the SOH");
+        assert_eq!(T.get(key(b"35")), None);
+        assert_eq!(T.get(key(b"1234567=")), None);
+        assert_eq!(T.get(key(b"12345678")), None);
+        for (text, q) in [
+            (&b"="[..], 0),
+            (b"35=", 2),
+            (b"3=5=", 1),
+            (b"123456=", 6),
+            (b"1234567=", 7),
+            (b"12", 8),
+            (b"\x00=", 1),
+            (b"\x3c=", 1),
+            (b"\x3e\x3d", 1),
+            (b"\x3d\x3c\x3d", 0),
+        ] {
+            assert_eq!(equals_flags(word_at(text, 0)).trailing_zeros() / 8, q, "{text:?}");
+        }
+        assert_eq!(T.get(key(b"35=x")), Some(1));
+        assert_eq!(T.get(key(b"35\0=x")), None);
+        assert_eq!(T.get(key(b"\x0035=x")), None);
+        assert_eq!(T.get(key(b"035=x")), None);
+    }
+}
