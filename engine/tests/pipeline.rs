@@ -24,7 +24,15 @@ fn check_lossless_run(p: Pipeline, sink: &CountSink) {
     finished(&p);
     let t = p.snapshot();
     let risk = p.risk().clone();
+    let tel = std::sync::Arc::clone(p.telemetry());
     assert_eq!(p.join(), Outcome::Clean);
+    // What the admin port reads: the feed's end and last tick, the fills, no order left open.
+    let feed = tel.stage("feed:f").unwrap();
+    assert!(feed.is_finished() && feed.last_emit_ns.get() > 0);
+    assert_eq!(tel.fill_log.written(), N / 2 / EVERY);
+    let latest = tel.fill_log.latest(2);
+    assert!(latest.len() == 2 && latest[0].client_id.0 > latest[1].client_id.0, "{latest:?}");
+    assert!(risk.orders.snapshot().is_empty(), "every order filled");
     let strategy = t.stage("strategy").unwrap();
     let gateway = t.stage("gateway").unwrap();
     assert_eq!(strategy.events, N, "every tick reached the strategy");

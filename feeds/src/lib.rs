@@ -47,6 +47,7 @@ pub mod capture_feed;
 pub mod capture_writer;
 mod decode_error;
 mod error;
+pub mod feed_health;
 mod json;
 mod outbox;
 mod payload;

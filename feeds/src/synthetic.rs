@@ -12,6 +12,8 @@
 use tickline_engine::stage::{Feed, FeedStatus, TickBatch};
 use tickline_engine::types::{Aggressor, InstrumentId, Level, Nanos, Px, Qty, Tick, TickFlags};
 
+use crate::feed_health::FeedHealth;
+
 /// One instrument the synthetic feed quotes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SyntheticInstrument {
@@ -91,6 +93,12 @@ impl SyntheticFeed {
             pending_trade: None,
             stopped: false,
         }
+    }
+
+    /// The health handle for the admin port: connected while live, keeps no book (see
+    /// [`FeedHealth::Local`]).
+    pub fn health(&self) -> FeedHealth {
+        FeedHealth::Local { frames: None }
     }
 
     /// Ticks produced so far.

@@ -42,6 +42,9 @@ pub struct VenueFeedTelemetry {
     pub venue_errors: Counter,
     /// Ticks dropped because the feed's pending queue was full.
     pub dropped_ticks: Counter,
+    /// Whether the feed keeps its books in sync (it subscribed to a depth channel); a feed of
+    /// top-of-book and trades only has no book to sync.
+    pub keeps_books: bool,
 }
 
 impl VenueFeedTelemetry {
@@ -64,7 +67,18 @@ impl VenueFeedTelemetry {
             resubscribes: Counter::new(),
             venue_errors: Counter::new(),
             dropped_ticks: Counter::new(),
+            keeps_books: true,
         }
+    }
+
+    /// Whether the WebSocket connection is open.
+    pub fn connected(&self) -> bool {
+        self.conn.state() == ConnState::Open
+    }
+
+    /// Whether every book the feed keeps is in sync with the venue (true when it keeps none).
+    pub fn books_synced(&self) -> bool {
+        !self.keeps_books || self.books.iter().all(|(_, c)| c.synced.get() == 1)
     }
 
     /// Sequence gaps over all books.

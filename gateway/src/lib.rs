@@ -33,6 +33,7 @@
 
 pub mod config;
 pub mod error;
+pub mod logon;
 pub mod order;
 pub mod venue;
 

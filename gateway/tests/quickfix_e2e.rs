@@ -464,9 +464,12 @@ fn disconnect_reconnects_with_the_right_sequence_numbers_and_cancels_open_orders
         .unwrap()
         .with_disconnect_hook(Arc::clone(&hook));
     assert!(!hook.is_connected(), "risk holds orders back until the first Logon");
+    let logon = venue.logon_state();
+    assert!(!logon.is_logged_on() && logon.venue() == "quickfix");
     let mut rig = Rig::new(venue);
     rig.logged_on(&acc);
     assert!(hook.is_connected());
+    assert!(logon.is_logged_on(), "the admin port sees the Logon");
     let resting = rig.order("REST", 3);
     rig.until("an ack", &acc, |r| r.has(resting, ExecKind::New));
     let (out_before, _) = rig.venue.seqs();
@@ -476,6 +479,7 @@ fn disconnect_reconnects_with_the_right_sequence_numbers_and_cancels_open_orders
     let stats = rig.venue.stats();
     rig.until("the drop", &acc, |_| stats.disconnects.get() >= 1);
     assert!(!hook.is_connected(), "risk was told");
+    assert!(!logon.is_logged_on(), "and the admin port");
     // Orders while down are refused at once, not queued.
     let offline = rig.order("FILL", 1);
     rig.pump();
@@ -488,6 +492,7 @@ fn disconnect_reconnects_with_the_right_sequence_numbers_and_cancels_open_orders
     });
     rig.until("a second LOGON", &acc, |_| acc.count(|l| l == "LOGON") >= 2);
     assert!(hook.is_connected());
+    assert!(logon.is_logged_on());
     let st = rig.venue.session_stats();
     assert_eq!(st.seq_too_low.get(), 0);
     assert!(rig.venue.seqs().0 > out_before, "outbound numbers continued, not reset");

@@ -328,10 +328,19 @@ fn read_endpoints_answer_and_metrics_pass_promtool() {
         assert!(stages.contains(&want), "{want} missing in {stages:?}");
     }
     assert!(n(&s["feeds"][0]["ticks"]) > 0, "{s}");
+    // A synthetic feed has no venue connection: connected while live, no book to sync.
+    let feed = &s["feeds"][0]["state"];
     assert_eq!(
-        s["feeds"][0]["state"]["available"], false,
-        "feed connection state is not reported yet"
+        (feed["connected"].clone(), feed["books_synced"].clone()),
+        (json!(true), json!(true))
     );
+    assert_eq!(s["feeds"][0]["last_tick_age_source"], "feed", "{s}");
+    assert_eq!(
+        (s["gateway"]["available"].clone(), s["gateway"]["logged_on"].clone()),
+        (json!(true), json!(true)),
+        "the instant venue has no session: always logged on: {s}"
+    );
+    assert_eq!(s["journal"]["available"], false, "no journal in this run: {s}");
     assert!(s["orders"]["intents"].is_u64() && s["orders"]["rejects_by_reason"].is_object());
     assert!(s["tick_to_order_ns"]["p99"].is_u64());
     // Positions and PnL come from the risk stage's published positions, one per instrument.
@@ -347,11 +356,12 @@ fn read_endpoints_answer_and_metrics_pass_promtool() {
     let o = e.get("/orders");
     assert_eq!(o.status, 200);
     let o = o.json();
-    assert_eq!(o["available"], false);
-    assert!(o["orders"].is_null() && o["counts"]["approved"].is_u64(), "{o}");
+    assert_eq!(o["available"], true);
+    assert!(o["orders"].is_array() && o["counts"]["approved"].is_u64(), "{o}");
     assert!(o["open"].is_u64(), "the open-order count is published: {o}");
     let f = e.get("/fills?limit=5").json();
-    assert_eq!((f["available"].clone(), f["limit"].clone()), (json!(false), json!(5)));
+    assert_eq!((f["available"].clone(), f["limit"].clone()), (json!(true), json!(5)));
+    assert!(f["fills"].as_array().is_some_and(|l| l.len() <= 5), "{f}");
     assert!(f["fills_total"].is_u64());
     let p = e.get("/positions").json();
     assert_eq!(p["available"], true);
@@ -408,6 +418,10 @@ fn read_endpoints_answer_and_metrics_pass_promtool() {
         "tickline_net_pnl ",
         "tickline_open_orders ",
         "tickline_risk_limit{limit=\"max_open_orders\"} 100",
+        "tickline_feed_connected{feed=\"synthetic\"} 1",
+        "tickline_feed_books_synced{feed=\"synthetic\"} 1",
+        "tickline_feed_last_tick_age_seconds{feed=\"synthetic\"} ",
+        "tickline_gateway_logged_on{venue=\"sim\"} 1",
     ] {
         assert!(text.contains(family), "{family} missing in /metrics:\n{text}");
     }
@@ -434,6 +448,8 @@ fn alert_rules_and_dashboard_are_valid() {
         "TicklineRingFull",
         "TicklineTickToOrderP99High",
         "TicklineJournalLag",
+        "TicklineFeedDisconnected",
+        "TicklineGatewayLoggedOff",
     ] {
         assert!(text.contains(&format!("alert: {alert}\n")), "{alert} missing");
     }
@@ -460,6 +476,146 @@ fn alert_rules_and_dashboard_are_valid() {
         let (ok, out) = promtool(&["check", "config", "prometheus.yml"], None);
         assert!(ok, "promtool check config:\n{out}");
         println!("promtool: rules, rule tests and config ok");
+    }
+}
+
+/// `configs/sim.toml` (the simulated exchange: orders rest in its queues) with one
+/// market maker quoting SYN-A on both sides, at a tenth of the feed rate, without its
+/// `[journal]` table (the test adds its own).
+fn sim_market_maker() -> String {
+    let sim = std::fs::read_to_string(root().join("configs/sim.toml")).unwrap();
+    let (start, end) = (sim.find("[[strategies]]").unwrap(), sim.find("[gateway]").unwrap());
+    let mm = r#"[[strategies]]
+kind = "market-maker"
+name = "mm-a"
+instrument = "SYN-A"
+fair = "microprice"
+half_spread = "0.02"
+qty = "0.010"
+skew = "0.01"
+max_position = "0.050"
+requote = "0.02"
+
+"#;
+    let config =
+        format!("{}{mm}{}", &sim[..start], &sim[end..]).replace("rate = 200000", "rate = 20000");
+    without_table(&config, "journal")
+}
+
+#[test]
+fn orders_fills_feeds_gateway_and_journal_are_reported() {
+    let _one = ONE_ENGINE.lock().unwrap_or_else(|e| e.into_inner());
+    let e =
+        Engine::start_with("state", "", "[journal]\nenabled = true\ndir = \"DIR/journal\"", |_| {
+            sim_market_maker()
+        });
+
+    // The market maker's quotes rest on the simulated exchange.
+    e.wait_until("a resting order", |e| {
+        e.get("/orders").json()["orders"].as_array().is_some_and(|o| !o.is_empty())
+    });
+    let o = e.get("/orders").json();
+    assert_eq!(o["available"], true, "{o}");
+    let orders = o["orders"].as_array().unwrap();
+    for order in orders {
+        assert!(order["client_id"].is_u64(), "{order}");
+        assert_eq!(
+            (order["strategy"].as_str(), order["instrument"].as_str()),
+            (Some("mm-a"), Some("SYN-A")),
+            "{order}"
+        );
+        assert!(["buy", "sell"].contains(&order["side"].as_str().unwrap()), "{order}");
+        for field in ["price", "qty", "filled"] {
+            let v = order[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("{field} is a decimal string: {order}"));
+            assert!(v.parse::<f64>().is_ok(), "{field} {v:?}");
+        }
+        let states =
+            ["pending_new", "new", "partially_filled", "pending_cancel", "pending_replace"];
+        assert!(states.contains(&order["state"].as_str().unwrap()), "{order}");
+        assert!(order["sent_ns"].as_i64().is_some_and(|t| t > 0), "{order}");
+    }
+    let ids: Vec<u64> = orders.iter().map(|o| o["client_id"].as_u64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first, no duplicates: {ids:?}");
+
+    // Fills: at most `limit`, newest first, every field there.
+    e.wait_until("five fills", |e| n(&e.get("/fills?limit=1").json()["fills_total"]) >= 5);
+    let f = e.get("/fills?limit=5").json();
+    assert_eq!((f["available"].clone(), f["limit"].clone()), (json!(true), json!(5)), "{f}");
+    let fills = f["fills"].as_array().unwrap();
+    assert_eq!(fills.len(), 5, "{f}");
+    for fill in fills {
+        assert!(
+            fill["client_id"].is_u64() && fill["ts_ns"].as_i64().is_some_and(|t| t > 0),
+            "{fill}"
+        );
+        assert_eq!(
+            (fill["strategy"].as_str(), fill["instrument"].as_str()),
+            (Some("mm-a"), Some("SYN-A")),
+            "{fill}"
+        );
+        assert!(["buy", "sell"].contains(&fill["side"].as_str().unwrap()), "{fill}");
+        assert!(["fill", "partial_fill"].contains(&fill["kind"].as_str().unwrap()), "{fill}");
+        for field in ["price", "qty", "fee"] {
+            assert!(
+                fill[field].as_str().is_some_and(|v| v.parse::<f64>().is_ok()),
+                "{field}: {fill}"
+            );
+        }
+        assert!(fill["qty"].as_str().unwrap().parse::<f64>().unwrap() > 0.0, "{fill}");
+    }
+    let ts: Vec<i64> = fills.iter().map(|f| f["ts_ns"].as_i64().unwrap()).collect();
+    assert!(ts.windows(2).all(|w| w[0] >= w[1]), "newest first: {ts:?}");
+    assert_eq!(e.get("/fills?limit=2").json()["fills"].as_array().unwrap().len(), 2);
+
+    // Feed, gateway and journal state, and readiness on all of them.
+    let s = e.status();
+    let feed = &s["feeds"][0]["state"];
+    assert_eq!(
+        (feed["connected"].clone(), feed["books_synced"].clone()),
+        (json!(true), json!(true)),
+        "{s}"
+    );
+    assert!(feed["last_tick_age_ns"].is_u64(), "{s}");
+    assert_eq!(s["gateway"], json!({"available": true, "venue": "sim", "logged_on": true}), "{s}");
+    let j = &s["journal"];
+    assert_eq!(
+        (j["available"].clone(), j["state"]["writable"].clone()),
+        (json!(true), json!(true)),
+        "{s}"
+    );
+    assert!(n(&j["state"]["bytes"]) > 0, "{s}");
+    assert!(j["state"]["lag_records"].is_u64() && j["state"]["lag_bytes"].is_u64(), "{s}");
+    assert!(j["state"]["lag_seconds"].as_f64().is_some_and(|l| l >= 0.0), "{s}");
+    assert!(j["state"]["committed_seq"].is_u64(), "the session start is committed: {s}");
+    assert_eq!(s["open_orders"]["available"], true);
+    let ready = e.get("/ready");
+    assert_eq!(ready.status, 200, "{}", ready.text());
+    let checks = ready.json()["checks"].clone();
+    let detail = |name: &str| {
+        checks.as_array().unwrap().iter().find(|c| c["name"] == name).map(|c| c["detail"].clone())
+    };
+    assert_eq!(detail("feed:synthetic"), Some(json!("connected, books synced")), "{checks}");
+    assert_eq!(detail("gateway"), Some(json!("logged on to sim")), "{checks}");
+    assert_eq!(detail("journal"), Some(json!("writable")), "{checks}");
+
+    let text = e.get("/metrics").text();
+    for family in [
+        "tickline_feed_connected{feed=\"synthetic\"} 1",
+        "tickline_gateway_logged_on{venue=\"sim\"} 1",
+        "tickline_journal_writable 1",
+        "tickline_journal_bytes_total ",
+        "tickline_journal_lag_records ",
+        "tickline_journal_lag_bytes ",
+        "tickline_journal_lag_seconds ",
+        "tickline_open_orders ",
+    ] {
+        assert!(text.contains(family), "{family} missing in /metrics:\n{text}");
+    }
+    if have("promtool", "prometheus") {
+        let (ok, out) = promtool(&["check", "metrics"], Some(text.as_bytes()));
+        assert!(ok, "promtool check metrics failed:\n{out}\n--- metrics ---\n{text}");
     }
 }
 
@@ -917,6 +1073,7 @@ fn status_page_renders_in_headless_chromium() {
         ">running<",
         ">trading<",
         "threshold-a",
+        "logged on",
     ] {
         assert!(dom.contains(rendered), "the script did not render {rendered:?}:\n{dom}");
     }

@@ -62,12 +62,14 @@ use tickline_engine::types::{
 use tickline_gateway::config::FixSettings;
 use tickline_gateway::venue::fix::seq_store::{self, SeqStore, SeqWatch};
 use tickline_journal::config::DEFAULT_SEGMENT_SIZE;
+use tickline_journal::format::frame_len;
 use tickline_journal::{
     list_segments, CommitWatch, Durability, JournalConfig, Reader, RecoveryPolicy, SegmentInfo,
     Start, Writer,
 };
 
 use crate::config::{Config, GatewayConfig, Loaded};
+use crate::journal_probe::JournalProbe;
 
 /// Version of the `config` and `session` record payloads.
 pub const RECORD_FORMAT: u32 = 1;
@@ -311,6 +313,8 @@ pub struct JournalSink {
     writer: Option<Writer>,
     /// The FIX gateway's sequence numbers, when it is one.
     seqs: Option<SeqCheckpoint>,
+    /// What the admin port reads.
+    probe: Arc<JournalProbe>,
 }
 
 /// The FIX gateway's sequence numbers and the last ones journaled.
@@ -336,6 +340,7 @@ impl JournalSink {
         let r =
             Record::venue_seq(Clock::now(), &VenueSeqRecord { next_out: now.0, next_in: now.1 });
         w.append(r.kind as u16, r.ts.0, r.payload()).map_err(std::io::Error::other)?;
+        self.probe.appended(r.payload().len(), r.ts.0);
         *last = Some(now);
         Ok(())
     }
@@ -345,15 +350,31 @@ impl RecordSink for JournalSink {
     #[inline]
     fn record(&mut self, record: &Record) -> std::io::Result<()> {
         let w = self.writer.as_mut().ok_or_else(Self::closed)?;
-        w.append(record.kind as u16, record.ts.0, record.payload())
-            .map(drop)
-            .map_err(std::io::Error::other)
+        let payload = record.payload();
+        match w.append(record.kind as u16, record.ts.0, payload) {
+            Ok(_) => {
+                self.probe.appended(payload.len(), record.ts.0);
+                Ok(())
+            }
+            Err(e) => {
+                self.probe.failed();
+                Err(std::io::Error::other(e))
+            }
+        }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.checkpoint_seqs()?;
-        let w = self.writer.as_mut().ok_or_else(Self::closed)?;
-        w.commit().map(drop).map_err(std::io::Error::other)
+        let r = self.checkpoint_seqs().and_then(|()| {
+            let w = self.writer.as_mut().ok_or_else(Self::closed)?;
+            w.commit().map_err(std::io::Error::other)?;
+            // A failed background msync stops the committed sequence for good.
+            Ok(w.background_error().is_none())
+        });
+        match r {
+            Ok(true) => self.probe.committed(),
+            Ok(false) | Err(_) => self.probe.failed(),
+        }
+        r.map(drop)
     }
 }
 
@@ -362,6 +383,7 @@ impl Drop for JournalSink {
         if let Err(e) = self.checkpoint_seqs() {
             tracing::warn!(error = %e, "journaling the last FIX sequence numbers failed");
         }
+        self.probe.failed();
         if let Some(w) = self.writer.take() {
             let dir = w.dir().to_path_buf();
             if let Err(e) = w.close() {
@@ -384,6 +406,8 @@ pub struct RunJournal {
     pub first_seq: u64,
     /// Reads the committed and written sequences while the recorder owns the writer.
     pub watch: CommitWatch,
+    /// Writability, bytes and the oldest uncommitted record, as the recorder publishes them.
+    pub probe: Arc<JournalProbe>,
     /// What the pipeline starts from (see [`crate::wiring::build_restored`]).
     pub start: StartState,
 }
@@ -482,12 +506,17 @@ pub fn open_for_run(
         restored,
         fix_seqs,
     };
+    let (config_bytes, session_bytes) =
+        (serde_json::to_vec(&config)?, serde_json::to_vec(&session)?);
     let first_seq = writer
-        .append(RecordKind::Config as u16, now.0, &serde_json::to_vec(&config)?)
+        .append(RecordKind::Config as u16, now.0, &config_bytes)
         .context("journaling the config")?;
     writer
-        .append(RecordKind::Session as u16, now.0, &serde_json::to_vec(&session)?)
+        .append(RecordKind::Session as u16, now.0, &session_bytes)
         .context("journaling the session start")?;
+    let probe = Arc::new(JournalProbe::new(
+        (frame_len(config_bytes.len()) + frame_len(session_bytes.len())) as u64,
+    ));
     writer.commit().context("committing the session start")?;
     tracing::info!(
         dir = %cfg.dir.display(),
@@ -505,13 +534,14 @@ pub fn open_for_run(
         .map(|(w, f)| SeqCheckpoint { watch: Arc::clone(w), last: Some((f.next_out, f.next_in)) });
     let watch = writer.commit_watch();
     Ok(Some((
-        JournalSink { writer: Some(writer), seqs },
+        JournalSink { writer: Some(writer), seqs, probe: Arc::clone(&probe) },
         RunJournal {
             order_ids,
             session,
             dir: cfg.dir,
             first_seq,
             watch,
+            probe,
             start: StartState { risk: seed, fix_seqs: fix_watch },
         },
     )))

@@ -18,6 +18,7 @@ pub mod config;
 pub mod feed_config;
 pub mod feed_sim;
 pub mod journal_cmd;
+pub mod journal_probe;
 pub mod journal_sink;
 pub mod preflight;
 pub mod reload;

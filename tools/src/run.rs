@@ -74,8 +74,8 @@ pub fn run_with_reload(
         }),
     };
     // Seeded with what the journal restored: positions, open orders, FIX sequence numbers.
-    let mut parts =
-        crate::wiring::build_restored(loaded, recorder, journal.as_ref().map(|j| &j.start))?;
+    let (mut parts, probes) =
+        crate::wiring::build_with_probes(loaded, recorder, journal.as_ref().map(|j| &j.start))?;
     if let Some(j) = &journal {
         parts.order_ids = j.order_ids.clone();
     }
@@ -84,11 +84,21 @@ pub fn run_with_reload(
     let pipeline = Pipeline::start(parts)?;
     let admin = match admin {
         Some(bound) => {
-            let state = crate::admin::EngineState::new(
+            let strategies = loaded.config.strategies.iter().map(|s| s.name().to_owned()).collect();
+            let mut state = crate::admin::EngineState::new(
                 Arc::clone(pipeline.risk()),
                 loaded.config.risk.clone(),
                 tickline_engine::position::money_scale(&loaded.registry),
-            );
+            )
+            .with_pipeline(
+                Arc::new(loaded.registry.clone()),
+                strategies,
+                Arc::clone(pipeline.telemetry()),
+            )
+            .with_probes(probes);
+            if let Some(j) = &journal {
+                state = state.with_journal(Arc::clone(&j.probe), j.watch.clone());
+            }
             let sources = crate::admin::Sources::from_pipeline(&pipeline, loaded, Arc::new(state));
             match bound.start(sources) {
                 Ok(a) => Some(a),

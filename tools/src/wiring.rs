@@ -10,7 +10,9 @@ use tickline_engine::runtime::{available_cores, resolve, PipelineParts, Plan, St
 use tickline_engine::stage::{Feed, Strategy, Venue};
 use tickline_engine::types::{ClientOrderIdGen, Clock, InstrumentRegistry, Px, Qty};
 use tickline_feeds::capture_feed::CaptureFeed;
+use tickline_feeds::feed_health::FeedHealth;
 use tickline_feeds::synthetic::{SyntheticFeed, SyntheticInstrument, SyntheticSpec};
+use tickline_gateway::logon::LogonState;
 use tickline_gateway::venue::fix::FixVenue;
 use tickline_gateway::venue::instant::InstantVenue;
 use tickline_gateway::venue::sim::SimVenue;
@@ -43,28 +45,54 @@ pub fn build_restored(
     recorder: Option<Box<dyn RecordSink>>,
     start: Option<&StartState>,
 ) -> anyhow::Result<PipelineParts> {
+    build_with_probes(loaded, recorder, start).map(|(parts, _)| parts)
+}
+
+/// What the admin port reads of the parts beside the pipeline's telemetry: handles taken
+/// before the parts go to the runtime, each written by the thread that owns its part.
+#[derive(Clone, Debug)]
+pub struct Probes {
+    /// Each feed's name (as in the config, in config order) and health handle.
+    pub feeds: Vec<(String, FeedHealth)>,
+    /// The gateway's logon state (in-process venues are always logged on).
+    pub gateway: Arc<LogonState>,
+}
+
+/// As [`build_restored`], also returning the [`Probes`] the admin port reads.
+pub fn build_with_probes(
+    loaded: &Loaded,
+    recorder: Option<Box<dyn RecordSink>>,
+    start: Option<&StartState>,
+) -> anyhow::Result<(PipelineParts, Probes)> {
     let cfg = &loaded.config;
     let registry = Arc::new(loaded.registry.clone());
     let mut feeds: Vec<Box<dyn Feed>> = Vec::new();
+    let mut health = Vec::new();
     for f in &cfg.feeds {
         match f {
             FeedConfig::Binance(s) => {
-                feeds.push(Box::new(tickline_feeds::venue::binance::connection::BinanceFeed::new(
+                let feed = tickline_feeds::venue::binance::connection::BinanceFeed::new(
                     &registry,
                     s.to_feed_config(),
-                )?))
+                )?;
+                health.push((f.name().to_owned(), feed.health()));
+                feeds.push(Box::new(feed))
             }
             FeedConfig::Okx(s) => {
-                feeds.push(Box::new(tickline_feeds::venue::okx::connection::OkxFeed::new(
+                let feed = tickline_feeds::venue::okx::connection::OkxFeed::new(
                     &registry,
                     s.to_feed_config(),
-                )?))
+                )?;
+                health.push((f.name().to_owned(), feed.health()));
+                feeds.push(Box::new(feed))
             }
-            FeedConfig::Capture { name, path, snapshot_symbol, rate } => feeds.push(Box::new(
-                CaptureFeed::open(name, path, &registry, snapshot_symbol.as_deref())
+            FeedConfig::Capture { name, path, snapshot_symbol, rate } => {
+                let feed = CaptureFeed::open(name, path, &registry, snapshot_symbol.as_deref())
                     .with_context(|| format!("feed {name}"))?
-                    .with_rate(*rate),
-            )),
+                    .with_rate(*rate);
+                health.push((name.clone(), feed.health()));
+                feeds.push(Box::new(feed))
+            }
             FeedConfig::Synthetic {
                 name,
                 seed,
@@ -92,14 +120,16 @@ pub fn build_restored(
                         lot: inst.lot_size,
                     });
                 }
-                feeds.push(Box::new(SyntheticFeed::new(SyntheticSpec {
+                let feed = SyntheticFeed::new(SyntheticSpec {
                     name: name.clone(),
                     seed: *seed,
                     rate: *rate,
                     trade_every: *trade_every,
                     max_ticks: *max_ticks,
                     instruments: list,
-                })));
+                });
+                health.push((name.clone(), feed.health()));
+                feeds.push(Box::new(feed));
             }
         }
     }
@@ -116,11 +146,14 @@ pub fn build_restored(
         );
     }
     let risk = RiskSetup::new(limits).with_seed(start.map(|s| s.risk.clone()).unwrap_or_default());
-    let venue: Box<dyn Venue> = match &cfg.gateway {
-        GatewayConfig::Instant { name } => Box::new(InstantVenue::new(name, INSTANT_VENUE_QUEUE)),
-        GatewayConfig::Sim(s) => {
-            Box::new(SimVenue::new(&s.name, Arc::clone(&registry), s.to_config()?))
+    let (venue, logon): (Box<dyn Venue>, Arc<LogonState>) = match &cfg.gateway {
+        GatewayConfig::Instant { name } => {
+            (Box::new(InstantVenue::new(name, INSTANT_VENUE_QUEUE)), LogonState::always(name))
         }
+        GatewayConfig::Sim(s) => (
+            Box::new(SimVenue::new(&s.name, Arc::clone(&registry), s.to_config()?)),
+            LogonState::always(&s.name),
+        ),
         GatewayConfig::Fix(f) => {
             let mut venue = FixVenue::new(&f.name, &registry, f.to_config()?)
                 .with_context(|| format!("gateway {}", f.name))?
@@ -131,7 +164,8 @@ pub fn build_restored(
                 }
                 venue.restore_open_orders(&s.risk.open_orders);
             }
-            Box::new(venue)
+            let logon = venue.logon_state();
+            (Box::new(venue), logon)
         }
     };
     let feed_names: Vec<String> = cfg.feeds.iter().map(|f| f.name().to_owned()).collect();
@@ -139,7 +173,7 @@ pub fn build_restored(
     if matches!(cfg.gateway, GatewayConfig::Sim(_)) {
         fuse_gateway_with_strategy(&mut plan);
     }
-    Ok(PipelineParts {
+    let parts = PipelineParts {
         registry,
         feeds,
         strategies,
@@ -150,7 +184,8 @@ pub fn build_restored(
         halt: Arc::new(HaltSwitch::new()),
         risk,
         order_ids: ClientOrderIdGen::new(Clock::now()),
-    })
+    };
+    Ok((parts, Probes { feeds: health, gateway: logon }))
 }
 
 /// The simulated exchange matches against the market data `Venue::on_tick` hands it, which

@@ -37,6 +37,7 @@
 //! ```
 
 mod approval;
+mod board;
 mod bucket;
 mod config;
 mod disconnect;
@@ -52,6 +53,7 @@ mod telemetry;
 mod tests;
 
 pub use approval::RiskApproved;
+pub use board::{BoardOrder, BoardState, OrderBoard};
 pub use config::{parse_duration_ns, InstrumentRiskConfig, RiskConfig};
 pub use disconnect::CancelOnDisconnect;
 pub use halt::{HaltCause, HaltSwitch};

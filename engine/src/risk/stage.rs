@@ -26,7 +26,7 @@ use super::{
 use crate::position::{Position, PositionBook};
 use crate::types::{
     Action, ClientOrderId, ExecKind, ExecReport, InstrumentId, InstrumentRegistry, Nanos, OrdType,
-    Order, OrderIntent, Px, Side, Tick, TickFlags, TickKind,
+    Order, OrderIntent, Px, Qty, Side, Tick, TickFlags, TickKind,
 };
 
 use super::bucket::{TokenBucket, UNIT};
@@ -80,6 +80,10 @@ const ONE: Grid = match Grid::new(1) {
     Some(g) => g,
     None => panic!("1 is a positive step"),
 };
+
+/// Entries of the open-order table (and cells of its published copy): open orders plus
+/// replacements and cancels in flight.
+const ORDER_SLOTS: usize = 2 * MAX_OPEN_ORDERS as usize;
 
 /// Approved new orders remembered per instrument for duplicate detection.
 const DUP_SLOTS: usize = 8;
@@ -220,9 +224,10 @@ impl RiskStage {
                 recent_next: 0,
             })
             .collect();
-        let telemetry = Arc::new(RiskTelemetry::new(Arc::clone(positions.telemetry())));
+        let telemetry =
+            Arc::new(RiskTelemetry::new(Arc::clone(positions.telemetry()), ORDER_SLOTS));
         let mut stage = RiskStage {
-            orders: OpenOrders::new(registry.len(), 2 * MAX_OPEN_ORDERS as usize),
+            orders: OpenOrders::new(registry.len(), ORDER_SLOTS),
             limits: RiskLimits::unconfigured(&registry),
             registry,
             halt,
@@ -257,13 +262,33 @@ impl RiskStage {
                 && o.id.0 != 0
                 && o.id != ClientOrderId::ALL
                 && self.orders.find(o.id.0).is_none();
-            let taken = fits
-                && self
-                    .orders
-                    .insert(o.id.0, o.instrument.index(), o.side, o.price.raw(), o.leaves.raw(), 0)
-                    .is_some();
-            if !taken {
-                refused += 1;
+            let slot = if fits {
+                self.orders.insert(
+                    o.id.0,
+                    o.instrument.index(),
+                    o.side,
+                    o.price.raw(),
+                    o.leaves.raw(),
+                    0,
+                )
+            } else {
+                None
+            };
+            match slot {
+                Some(slot) => self.telemetry.orders.open(
+                    slot,
+                    o.id.0,
+                    o.strategy,
+                    o.instrument,
+                    o.side,
+                    o.price,
+                    o.qty,
+                    o.cum,
+                    Nanos::ZERO,
+                    true,
+                    true,
+                ),
+                None => refused += 1,
             }
         }
         if refused > 0 {
@@ -383,30 +408,54 @@ impl RiskStage {
                 self.trip(RejectReason::ExecutionThrottle);
             }
         }
+        let board = &self.telemetry.orders;
         match self.orders.find(report.client_id.0) {
             Some(Found::Order(slot)) => {
                 let e = *self.orders.entry(slot);
                 match report.kind {
-                    ExecKind::New => {}
-                    ExecKind::PartialFill => self.orders.fill(slot, report.last_qty.raw()),
-                    ExecKind::Fill => self.orders.remove(slot),
-                    ExecKind::Cancelled | ExecKind::Expired | ExecKind::Rejected => {
-                        self.orders.remove(slot)
+                    ExecKind::New => board.ack(slot),
+                    ExecKind::PartialFill => {
+                        self.orders.fill(slot, report.last_qty.raw());
+                        let cum = if report.cum_qty.is_positive() {
+                            report.cum_qty
+                        } else {
+                            let before = board.filled_of(slot).raw();
+                            Qty::from_raw(before.saturating_add(report.last_qty.raw()))
+                        };
+                        board.filled(slot, cum);
+                    }
+                    ExecKind::Fill
+                    | ExecKind::Cancelled
+                    | ExecKind::Expired
+                    | ExecKind::Rejected => {
+                        self.orders.remove(slot);
+                        board.close(slot);
                     }
                     ExecKind::Replaced => {
                         if let Some(Found::Order(old)) = self.orders.find(e.replaces) {
                             self.orders.remove(old);
+                            board.close(old);
                         }
                         self.orders.promote(slot);
+                        board.promote(slot);
                     }
                     // A refused replace: the original lives on, the replacement never will.
-                    ExecKind::CancelRejected if e.replaces != 0 => self.orders.remove(slot),
+                    ExecKind::CancelRejected if e.replaces != 0 => {
+                        self.orders.remove(slot);
+                        board.close(slot);
+                    }
                     ExecKind::CancelRejected => {}
                 }
             }
             Some(Found::CancelOf(slot)) => match report.kind {
-                ExecKind::Cancelled => self.orders.remove(slot),
-                ExecKind::CancelRejected | ExecKind::Rejected => self.orders.clear_cancel(slot),
+                ExecKind::Cancelled => {
+                    self.orders.remove(slot);
+                    board.close(slot);
+                }
+                ExecKind::CancelRejected | ExecKind::Rejected => {
+                    self.orders.clear_cancel(slot);
+                    board.cancel_pending(slot, false);
+                }
                 _ => {}
             },
             None => self.telemetry.unknown_reports.inc(),
@@ -443,9 +492,26 @@ impl RiskStage {
         }
         match self.evaluate(intent) {
             Ok(plan) => {
-                self.commit(intent, plan);
+                let taken = self.commit(intent, plan);
                 self.telemetry.approved.inc();
-                Ok(RiskApproved::new(Order { intent: *intent, approved_ns: clock() }))
+                let approved_ns = clock();
+                if let Some(slot) = taken {
+                    let live = self.orders.entry(slot).live;
+                    self.telemetry.orders.open(
+                        slot,
+                        intent.client_id.0,
+                        intent.strategy,
+                        intent.instrument,
+                        intent.side,
+                        intent.price,
+                        intent.qty,
+                        Qty::ZERO,
+                        approved_ns,
+                        live,
+                        false,
+                    );
+                }
+                Ok(RiskApproved::new(Order { intent: *intent, approved_ns }))
             }
             Err(reason) => {
                 self.telemetry.rejects[reason.index()].inc();
@@ -752,14 +818,15 @@ impl RiskStage {
         Ok(Plan { target, term, levels })
     }
 
-    /// Takes what an approved intent uses.
+    /// Takes what an approved intent uses; returns the table slot a new order or replacement
+    /// took.
     #[inline]
-    fn commit(&mut self, intent: &OrderIntent, plan: Plan) {
+    fn commit(&mut self, intent: &OrderIntent, plan: Plan) -> Option<u32> {
         let idx = intent.instrument.index();
         let now = intent.decided_ns.0;
         let Plan { target, term, levels } = plan;
         match intent.action {
-            Action::Cancel if intent.target == ClientOrderId::ALL => {}
+            Action::Cancel if intent.target == ClientOrderId::ALL => None,
             Action::Cancel => {
                 // Cancels count as messages but never wait for a token.
                 if let Some(s) = self.inst.get_mut(idx) {
@@ -768,7 +835,10 @@ impl RiskStage {
                 self.global.msg_bucket.take(now);
                 if let Some(slot) = target {
                     self.orders.set_cancel(slot, intent.client_id.0);
+                    let pending = self.orders.entry(slot).cancel_id != 0;
+                    self.telemetry.orders.cancel_pending(slot, pending);
                 }
+                None
             }
             Action::New | Action::Replace => {
                 let s = &mut self.inst[idx];
@@ -789,7 +859,7 @@ impl RiskStage {
                     s.recent_fp[at] = fingerprint(p, q, strategy, side);
                     s.recent_next = (at + 1) % DUP_SLOTS;
                 }
-                let _ = self.orders.insert(intent.client_id.0, idx, intent.side, p, q, replaces);
+                let slot = self.orders.insert(intent.client_id.0, idx, intent.side, p, q, replaces);
                 self.telemetry.open_orders.set(u64::from(self.orders.total_open()));
                 // The term the check computed is the exposure with this order reserved.
                 let s = &mut self.inst[idx];
@@ -797,6 +867,7 @@ impl RiskStage {
                     self.global.gross.saturating_sub(s.exposure).saturating_add(term);
                 s.exposure = term;
                 self.telemetry.set_gross_exposure(self.global.gross);
+                slot
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use super::RejectReason;
+use super::{OrderBoard, RejectReason};
 use crate::position::PositionTelemetry;
 use crate::telemetry::Counter;
 
@@ -25,11 +25,14 @@ pub struct RiskTelemetry {
     gross_exposure: AtomicI64,
     /// Positions and PnL per instrument.
     pub positions: Arc<PositionTelemetry>,
+    /// Every order risk tracks, as the sidecar lists them.
+    pub orders: OrderBoard,
 }
 
 impl RiskTelemetry {
-    /// Zeroed counters over the published `positions`.
-    pub fn new(positions: Arc<PositionTelemetry>) -> RiskTelemetry {
+    /// Zeroed counters over the published `positions`, with `order_slots` cells for the
+    /// published open-order table (the risk stage's table capacity).
+    pub fn new(positions: Arc<PositionTelemetry>, order_slots: usize) -> RiskTelemetry {
         RiskTelemetry {
             approved: Counter::new(),
             rejects: [const { Counter::new() }; RejectReason::ALL.len()],
@@ -39,6 +42,7 @@ impl RiskTelemetry {
             open_orders: Counter::new(),
             gross_exposure: AtomicI64::new(0),
             positions,
+            orders: OrderBoard::new(order_slots),
         }
     }
 

@@ -603,7 +603,60 @@ proptest! {
         }
         let t = h.risk.telemetry();
         prop_assert_eq!(t.approved.get() + t.rejects_total(), decisions);
+        published_matches(&h.risk)?;
     }
+}
+
+/// The published order list holds what the stage tracks: one entry per open order (plus
+/// replacements in flight, which the gauge does not count), each id once.
+fn published_matches(risk: &RiskStage) -> Result<(), TestCaseError> {
+    let t = risk.telemetry();
+    let board = t.orders.snapshot();
+    let open = board.iter().filter(|o| o.state != BoardState::PendingReplace).count() as u64;
+    prop_assert_eq!(open, t.open_orders.get(), "{:?}", board);
+    prop_assert!(board.windows(2).all(|w| w[0].client_id.0 < w[1].client_id.0), "{:?}", board);
+    let per_instrument: u32 = [A, B].iter().map(|i| risk.open_orders(*i).0).sum();
+    prop_assert_eq!(open, u64::from(per_instrument));
+    Ok(())
+}
+
+#[test]
+fn the_published_order_list_follows_approvals_reports_and_cancels() {
+    let mut h = h(|_| {});
+    let state = |h: &H, id: ClientOrderId| {
+        h.risk.telemetry().orders.snapshot().iter().find(|o| o.client_id == id).map(|o| o.state)
+    };
+    h.now += 5;
+    let a = h.buy(A, 10_000, 4).unwrap();
+    let o = h.risk.telemetry().orders.snapshot()[0];
+    assert_eq!((o.client_id, o.instrument, o.side, o.strategy), (a, A, Side::Buy, StrategyId(0)));
+    assert_eq!((o.price, o.qty, o.filled), (Px::from_raw(10_000), Qty::from_raw(4), Qty::ZERO));
+    assert_eq!(o.sent_ns, Nanos(h.now), "the approval time");
+    assert_eq!(state(&h, a), Some(BoardState::PendingNew));
+    h.report(ExecKind::New, a, A, Side::Buy, 0, 0);
+    assert_eq!(state(&h, a), Some(BoardState::New));
+    h.report(ExecKind::PartialFill, a, A, Side::Buy, 10_000, 1);
+    assert_eq!(state(&h, a), Some(BoardState::PartiallyFilled));
+    assert_eq!(h.risk.telemetry().orders.snapshot()[0].filled, Qty::from_raw(1));
+    let c = h.cancel(A, a).unwrap();
+    assert_eq!(state(&h, a), Some(BoardState::PendingCancel));
+    h.report(ExecKind::CancelRejected, c, A, Side::Buy, 0, 0);
+    assert_eq!(state(&h, a), Some(BoardState::PartiallyFilled), "the cancel was refused");
+    // A replacement is listed, in flight, until the venue confirms it; then the original goes.
+    let mut r = h.intent(A, Side::Buy, 9_995, 3);
+    r.action = Action::Replace;
+    r.target = a;
+    let n = h.send(r).unwrap();
+    assert_eq!(state(&h, n), Some(BoardState::PendingReplace));
+    h.report(ExecKind::Replaced, n, A, Side::Buy, 0, 0);
+    assert_eq!((state(&h, a), state(&h, n)), (None, Some(BoardState::New)));
+    let b = h.sell(A, 10_005, 2).unwrap();
+    h.report(ExecKind::Fill, n, A, Side::Buy, 9_995, 3);
+    assert_eq!(state(&h, n), None, "filled: gone");
+    let c = h.cancel(A, b).unwrap();
+    h.report(ExecKind::Cancelled, c, A, Side::Buy, 0, 0);
+    assert!(h.risk.telemetry().orders.snapshot().is_empty());
+    assert_eq!(h.risk.telemetry().open_orders.get(), 0);
 }
 
 /// One random step: what (intent, report, quote), action, side, price and quantity steps,
@@ -725,6 +778,8 @@ fn same_state(a: &RiskStage, b: &RiskStage) -> Result<(), TestCaseError> {
     }
     prop_assert_eq!(a.positions().total_pnl(), b.positions().total_pnl());
     prop_assert_eq!(a.telemetry().open_orders.get(), b.telemetry().open_orders.get());
+    published_matches(a)?;
+    published_matches(b)?;
     Ok(())
 }
 
@@ -789,6 +844,13 @@ fn a_seeded_stage_counts_restored_positions_and_orders_against_its_limits() {
     h.quote(A, 9_995, 10_005);
     assert_eq!(h.risk.position(A).unwrap().qty(), Qty::from_raw(6));
     assert_eq!(h.risk.open_orders(A), (1, 2, 0));
+    let listed = h.risk.telemetry().orders.snapshot();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].client_id, listed[0].qty, listed[0].filled),
+        (ClientOrderId(77), Qty::from_raw(3), Qty::from_raw(1))
+    );
+    assert_eq!((listed[0].state, listed[0].sent_ns), (BoardState::PartiallyFilled, Nanos::ZERO));
     // 6 held + 2 resting: 2 more reach the limit, 3 pass it.
     assert_eq!(h.buy(A, 10_000, 3), Err(RejectReason::PositionLimit));
     assert!(h.buy(A, 10_000, 2).is_ok());

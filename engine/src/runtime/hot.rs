@@ -278,6 +278,7 @@ impl Core {
         }
         if report.kind.is_fill() {
             self.telemetry.fills.inc();
+            self.telemetry.fill_log.push(&report);
         }
         self.telemetry.exec_reports.inc();
         self.record(Record::exec(now, &report));
@@ -313,16 +314,16 @@ impl Core {
         g.batch.clear();
         g.batch.set_limit(usize::try_from(room).unwrap_or(usize::MAX));
         g.venue.poll(now, &mut g.batch);
-        let batch = std::mem::take(&mut g.batch);
-        let n = batch.len();
-        g.tel.emitted.add(n as u64);
-        for i in 0..n {
-            if let Some(r) = batch.get(i) {
-                self.on_exec(r, now);
-            }
+        let n = g.batch.len();
+        if n == 0 {
+            return 0;
         }
-        if let Some(g) = self.gateway.as_mut() {
-            g.batch = batch;
+        g.tel.emitted.add(n as u64);
+        // Read in place, one report at a time: handling a report never touches the batch,
+        // and moving the batch out and back would copy its whole capacity on every poll.
+        for i in 0..n {
+            let Some(r) = self.gateway.as_ref().and_then(|g| g.batch.get(i)) else { break };
+            self.on_exec(r, now);
         }
         n
     }
@@ -507,9 +508,13 @@ impl Hot {
             self.batch.clear();
             if f.feed.poll(now, &mut self.batch) == FeedStatus::Finished {
                 f.finished = true;
+                f.tel.mark_finished();
             }
             let n = self.batch.len();
-            f.tel.emitted.add(n as u64);
+            if n > 0 {
+                f.tel.emitted.add(n as u64);
+                f.tel.last_emit_ns.set(now.0 as u64);
+            }
             for k in 0..n {
                 if let Some(t) = self.batch.get(k) {
                     self.core.on_tick(t);

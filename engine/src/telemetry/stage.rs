@@ -1,8 +1,9 @@
 //! Per-stage telemetry and the registry the sidecar snapshots.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::{Counter, LatencyHistogram, Percentiles, SharedCounter};
+use super::{Counter, FillLog, LatencyHistogram, Percentiles, SharedCounter};
 use crate::ring::{RingHandle, RingSnapshot};
 
 /// Counters and a latency histogram of one stage, written only by the thread running it.
@@ -17,6 +18,11 @@ pub struct StageTelemetry {
     pub errors: Counter,
     /// Time the stage spent per event, in nanoseconds (sampled; see the runtime).
     pub latency: LatencyHistogram,
+    /// Feeds: the clock read of the last poll that handed over ticks, nanoseconds since the
+    /// epoch (0 before the first).
+    pub last_emit_ns: Counter,
+    /// Feeds: the feed reported that it has finished (or was stopped).
+    finished: AtomicBool,
 }
 
 impl StageTelemetry {
@@ -27,7 +33,20 @@ impl StageTelemetry {
             emitted: Counter::new(),
             errors: Counter::new(),
             latency: LatencyHistogram::new(),
+            last_emit_ns: Counter::new(),
+            finished: AtomicBool::new(false),
         }
+    }
+
+    /// Marks a feed finished (the thread polling it, once).
+    #[cold]
+    pub fn mark_finished(&self) {
+        self.finished.store(true, Ordering::Release);
+    }
+
+    /// Whether the feed has finished: it will publish nothing more.
+    pub fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
     }
 
     /// Stage name.
@@ -75,6 +94,8 @@ pub struct Telemetry {
     pub fills: Counter,
     /// Execution reports seen by the strategy stage. Written by the strategy thread.
     pub exec_reports: Counter,
+    /// The latest fills the strategy stage saw. Written by the strategy thread.
+    pub fill_log: FillLog,
     /// Events lost because the thread that should take them had stopped (shutdown after a
     /// failure) — zero in a clean run. Any thread may count.
     pub lost: SharedCounter,
@@ -107,6 +128,11 @@ impl Telemetry {
     /// The stage named `name`.
     pub fn stage(&self, name: &str) -> Option<&Arc<StageTelemetry>> {
         self.stages.iter().find(|s| s.name == name)
+    }
+
+    /// Every ring, in build order.
+    pub fn rings(&self) -> &[RingHandle] {
+        &self.rings
     }
 
     /// A point-in-time copy of everything.

@@ -22,6 +22,8 @@ pub struct SyncCounters {
     pub buffer_overflows: Counter,
     /// Updates dropped because no snapshot had arrived yet (venues that push their own).
     pub dropped_unsynced: Counter,
+    /// 1 while the book is in sync with the venue (a snapshot loaded, no gap since), else 0.
+    pub synced: Counter,
 }
 
 impl SyncCounters {

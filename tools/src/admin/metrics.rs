@@ -375,13 +375,13 @@ pub fn render(v: &View, admin: &AdminCounters, start_unix_s: f64) -> String {
         o.simple(
             "tickline_feed_connected",
             "gauge",
-            "1 while the feed's venue connection is up.",
+            "1 while the feed's venue connection is up (synthetic and capture feeds: while live).",
             feeds.iter().map(|s| (vec![("feed", s.name.as_str())], u8::from(s.connected))),
         );
         o.simple(
             "tickline_feed_books_synced",
             "gauge",
-            "1 while every order book of the feed is in sync.",
+            "1 while every order book of the feed is in sync (always 1 for synthetic and capture feeds).",
             feeds.iter().map(|s| (vec![("feed", s.name.as_str())], u8::from(s.books_synced))),
         );
         o.simple(
@@ -415,19 +415,25 @@ pub fn render(v: &View, admin: &AdminCounters, start_unix_s: f64) -> String {
         o.simple(
             "tickline_journal_bytes_total",
             "counter",
-            "Bytes the journal wrote.",
+            "Bytes this session appended to the journal (frames with their headers).",
             [(vec![], j.bytes)],
         );
         o.simple(
             "tickline_journal_lag_records",
             "gauge",
-            "Records produced but not yet committed to the journal.",
+            "Records produced but not yet committed to the journal (queued in the records ring or appended).",
             [(vec![], j.lag_records)],
+        );
+        o.simple(
+            "tickline_journal_lag_bytes",
+            "gauge",
+            "Bytes appended to the journal but not yet committed.",
+            [(vec![], j.lag_bytes)],
         );
         o.simple(
             "tickline_journal_lag_seconds",
             "gauge",
-            "Age of the oldest record not yet committed to the journal.",
+            "Age of the oldest record appended to the journal but not yet committed (0 when none).",
             [(vec![], j.lag_seconds)],
         );
     }

@@ -18,9 +18,11 @@ use rust_decimal::Decimal;
 pub struct FeedState {
     /// Feed name, as in the config.
     pub name: String,
-    /// The venue connection is up.
+    /// The venue connection is up. A feed with no venue connection (synthetic, capture
+    /// replay) counts as connected while it is live: not finished, not stopped.
     pub connected: bool,
-    /// Every order book is in sync with the venue.
+    /// Every order book is in sync with the venue (always true for synthetic and capture
+    /// feeds, and for a venue feed subscribed to no depth channel).
     pub books_synced: bool,
     /// Age of the last tick published, nanoseconds.
     pub last_tick_age_ns: Option<u64>,
@@ -48,12 +50,17 @@ pub struct GatewayState {
 pub struct JournalState {
     /// The writer can append.
     pub writable: bool,
-    /// Bytes written so far.
+    /// Bytes written so far this session (frames with their headers).
     pub bytes: u64,
-    /// Records produced but not yet committed.
+    /// Records produced but not yet committed: waiting in the records ring, or appended and
+    /// not yet committed.
     pub lag_records: u64,
-    /// Age of the oldest uncommitted record, seconds.
+    /// Bytes appended but not yet committed.
+    pub lag_bytes: u64,
+    /// Age of the oldest record appended but not yet committed, seconds (0 when none).
     pub lag_seconds: f64,
+    /// Sequence number of the last record committed, if any.
+    pub committed_seq: Option<u64>,
 }
 
 /// A position in one instrument.
@@ -120,14 +127,20 @@ pub struct Fill {
     pub ts_ns: i64,
     /// Client order id.
     pub client_id: u64,
+    /// Strategy name.
+    pub strategy: String,
     /// Instrument symbol.
     pub instrument: String,
     /// `buy` or `sell`.
     pub side: String,
+    /// `partial_fill` or `fill` (the order is done).
+    pub kind: String,
     /// Price.
     pub price: Decimal,
     /// Quantity.
     pub qty: Decimal,
+    /// Fee in the quote currency; negative for a rebate.
+    pub fee: Decimal,
 }
 
 /// A risk limit and how much of it is used.
@@ -193,20 +206,21 @@ impl StateSource for NoState {}
 /// Why each part is missing when its source reports nothing, for the endpoints to say.
 pub mod missing {
     /// Positions and PnL.
-    pub const POSITIONS: &str = "no position keeper reports to the admin port in this build";
+    pub const POSITIONS: &str = "no risk stage publishes positions to this admin port";
     /// Open orders.
     pub const ORDERS: &str =
-        "no order-state tracker reports its order list to the admin port in this build; the open-order count is in /status";
+        "no risk stage publishes its order list to this admin port; the open-order count is in /status";
     /// Fills.
     pub const FILLS: &str =
-        "no fill log reports to the admin port in this build; the fills counter is in /status";
+        "no strategy stage publishes its fills to this admin port; the fills counter is in /status";
     /// Feed connection state.
     pub const FEEDS: &str =
-        "feed handlers report no connection or book-sync state in this build; tick counters come from telemetry";
+        "no feed handler publishes its connection or book-sync state to this admin port; tick counters come from telemetry";
     /// Gateway session.
-    pub const GATEWAY: &str = "the venue adapter reports no session state in this build";
+    pub const GATEWAY: &str = "no venue adapter publishes its session state to this admin port";
     /// Journal.
-    pub const JOURNAL: &str = "no journal writer reports to the admin port in this build";
+    pub const JOURNAL: &str =
+        "this run writes no journal ([journal] enabled = false; `tickline run --journal DIR` turns it on)";
     /// Risk limits.
-    pub const LIMITS: &str = "the risk stage reports no configured limits in this build";
+    pub const LIMITS: &str = "no risk stage publishes its limits to this admin port";
 }

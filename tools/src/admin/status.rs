@@ -261,7 +261,7 @@ mod tests {
     use tickline_engine::telemetry::{StageSnapshot, TelemetrySnapshot};
 
     use super::*;
-    use crate::admin::source::{FeedState, GatewayState};
+    use crate::admin::source::{FeedState, GatewayState, JournalState};
 
     fn view(feed_ticks: u64) -> View {
         let stage = |name: &str, emitted| StageSnapshot {
@@ -335,10 +335,36 @@ mod tests {
             reconnects: None,
         }]);
         v.gateway = Some(GatewayState { venue: "sim".into(), logged_on: false });
+        v.journal = Some(JournalState {
+            writable: false,
+            bytes: 0,
+            lag_records: 0,
+            lag_bytes: 0,
+            lag_seconds: 0.0,
+            committed_seq: None,
+        });
         assert_eq!(
             failing(&readiness(&v).1),
-            ["feed:a: connected, books not synced", "gateway: not logged on to sim"]
+            [
+                "feed:a: connected, books not synced",
+                "gateway: not logged on to sim",
+                "journal: not writable"
+            ]
         );
+        // All up: ready, whatever the tick counters say.
+        let mut v = view(0);
+        v.feeds = Some(vec![FeedState {
+            name: "a".into(),
+            connected: true,
+            books_synced: true,
+            last_tick_age_ns: None,
+            frames: None,
+            gaps: None,
+            resyncs: None,
+            reconnects: None,
+        }]);
+        v.gateway = Some(GatewayState { venue: "sim".into(), logged_on: true });
+        assert!(readiness(&v).0, "{:?}", failing(&readiness(&v).1));
         // A halt is not a readiness failure: the engine serves, it just does not trade.
         let mut v = view(10);
         v.halted = true;

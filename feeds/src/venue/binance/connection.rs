@@ -32,6 +32,7 @@ use super::sync::SyncOutcome;
 use super::VENUE;
 pub use crate::capture_writer::CaptureConfig;
 use crate::capture_writer::CaptureWriter;
+use crate::feed_health::FeedHealth;
 use crate::outbox::{LogGate, Outbox};
 use crate::payload::Payload;
 use crate::reasonability::{Reasonability, ReasonabilityConfig};
@@ -207,13 +208,15 @@ impl BinanceFeed {
             .iter()
             .filter_map(|(id, _)| handler.sync(*id).map(|s| (*id, Arc::clone(s.counters()))))
             .collect();
-        let telemetry = Arc::new(VenueFeedTelemetry::new(
+        let mut telemetry = VenueFeedTelemetry::new(
             Arc::clone(&conn),
             Arc::clone(handler.telemetry()),
             books,
             Arc::clone(reason.counters()),
             capture.as_ref().map(|c| Arc::clone(c.counters())),
-        ));
+        );
+        telemetry.keeps_books = cfg.channels.iter().any(|c| c.starts_with("depth"));
+        let telemetry = Arc::new(telemetry);
         let session = WsSession::new(endpoint, cfg.connection.clone(), tls.clone(), None, conn);
         Ok(BinanceFeed {
             name: cfg.name,
@@ -245,6 +248,11 @@ impl BinanceFeed {
     /// The counters (clone the `Arc` for the sidecar before handing the feed to the runtime).
     pub fn telemetry(&self) -> &Arc<VenueFeedTelemetry> {
         &self.telemetry
+    }
+
+    /// The health handle for the admin port (take it before handing the feed to the runtime).
+    pub fn health(&self) -> FeedHealth {
+        FeedHealth::Venue(Arc::clone(&self.telemetry))
     }
 
     /// The handler (books, sync state).

@@ -244,6 +244,7 @@ impl BinanceBookSync {
         self.book.clear();
         self.buffer.clear();
         self.phase = SyncPhase::AwaitingSnapshot;
+        self.counters.synced.set(0);
     }
 
     fn buffer(&mut self, diff: &DepthUpdate<'_>) {
@@ -326,6 +327,7 @@ impl BinanceBookSync {
         match broke {
             None => {
                 self.buffer.clear();
+                self.counters.synced.set(1);
                 SyncOutcome::Synced
             }
             Some((i, gap)) => {
@@ -335,6 +337,7 @@ impl BinanceBookSync {
                 self.counters.resyncs.inc();
                 self.book.clear();
                 self.phase = SyncPhase::AwaitingSnapshot;
+                self.counters.synced.set(0);
                 self.buffer.discard_front(i);
                 if gap {
                     SyncOutcome::Gap
@@ -468,6 +471,7 @@ mod tests {
         feed(&mut s, &mut d, &diff_frame(26, 30, &[], &[]));
         assert_eq!(snapshot(&mut s, &mut d, 10), SyncOutcome::Resync);
         assert!(s.needs_snapshot());
+        assert_eq!(s.counters().synced.get(), 0);
         assert_eq!(s.buffered(), 2);
         assert!(s.book().is_empty());
         assert_eq!((s.counters().resyncs.get(), s.counters().gaps.get()), (1, 0));
@@ -480,13 +484,16 @@ mod tests {
     fn gap_resets_and_buffers_the_revealing_diff() {
         let mut d = decoder();
         let mut s = BinanceBookSync::new(BTC);
+        assert_eq!(s.counters().synced.get(), 0);
         snapshot(&mut s, &mut d, 10);
         feed(&mut s, &mut d, &diff_frame(11, 12, &[], &[]));
+        assert_eq!(s.counters().synced.get(), 1, "the published gauge follows is_synced");
         assert_eq!(
             feed(&mut s, &mut d, &diff_frame(14, 15, &[("1.00", "1")], &[])),
             SyncOutcome::Gap
         );
         assert!(s.needs_snapshot());
+        assert_eq!(s.counters().synced.get(), 0);
         assert!(s.book().is_empty());
         assert_eq!(s.buffered(), 1);
         assert_eq!((s.counters().gaps.get(), s.counters().resyncs.get()), (1, 1));

@@ -21,6 +21,7 @@ use tungstenite::Message;
 use super::handler::{OkxConfig, OkxFrameEvent, OkxHandler};
 use super::VENUE;
 use crate::capture_writer::{CaptureConfig, CaptureWriter};
+use crate::feed_health::FeedHealth;
 use crate::outbox::{LogGate, Outbox};
 use crate::payload::Payload;
 use crate::reasonability::{Reasonability, ReasonabilityConfig};
@@ -173,13 +174,15 @@ impl OkxFeed {
             .iter()
             .filter_map(|(id, _)| handler.sync(*id).map(|s| (*id, Arc::clone(s.counters()))))
             .collect();
-        let telemetry = Arc::new(VenueFeedTelemetry::new(
+        let mut telemetry = VenueFeedTelemetry::new(
             Arc::clone(&conn),
             Arc::clone(handler.telemetry()),
             books,
             Arc::clone(reason.counters()),
             capture.as_ref().map(|c| Arc::clone(c.counters())),
-        ));
+        );
+        telemetry.keeps_books = cfg.channels.iter().any(|c| c.starts_with("books"));
+        let telemetry = Arc::new(telemetry);
         let session = WsSession::new(
             endpoint,
             cfg.connection.clone(),
@@ -210,6 +213,11 @@ impl OkxFeed {
     /// The counters.
     pub fn telemetry(&self) -> &Arc<VenueFeedTelemetry> {
         &self.telemetry
+    }
+
+    /// The health handle for the admin port (take it before handing the feed to the runtime).
+    pub fn health(&self) -> FeedHealth {
+        FeedHealth::Venue(Arc::clone(&self.telemetry))
     }
 
     /// The handler (books, sync state).

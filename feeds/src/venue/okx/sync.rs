@@ -98,6 +98,7 @@ impl OkxBookSync {
         self.counters.resyncs.inc();
         self.book.clear();
         self.phase = OkxSyncPhase::AwaitingSnapshot;
+        self.counters.synced.set(0);
     }
 
     /// Feeds one `books` push.
@@ -108,6 +109,7 @@ impl OkxBookSync {
                 self.book.load(push.bids.iter().copied(), push.asks.iter().copied());
                 self.phase = OkxSyncPhase::Live { seq_id: push.seq_id };
                 self.counters.snapshots.inc();
+                self.counters.synced.set(1);
                 SyncOutcome::Synced
             }
             (BookAction::Update, OkxSyncPhase::AwaitingSnapshot) => {
@@ -135,6 +137,7 @@ impl OkxBookSync {
                     self.counters.resyncs.inc();
                     self.book.clear();
                     self.phase = OkxSyncPhase::AwaitingSnapshot;
+                    self.counters.synced.set(0);
                     SyncOutcome::Gap
                 }
             }
@@ -194,13 +197,17 @@ mod tests {
         );
         assert_eq!(s.seq_id(), Some(5));
         // A missed push.
+        assert_eq!(s.counters().synced.get(), 1);
         assert_eq!(feed(&mut s, &mut d, &update(9, 12, "")), SyncOutcome::Gap);
         assert!(s.needs_snapshot() && s.book().is_empty());
+        assert_eq!(s.counters().synced.get(), 0);
         let c = s.counters();
         assert_eq!((c.applied.get(), c.gaps.get(), c.resyncs.get()), (3, 1, 1));
         assert_eq!((c.dropped_stale.get(), c.dropped_unsynced.get(), c.snapshots.get()), (1, 1, 1));
         assert_eq!(feed(&mut s, &mut d, SNAPSHOT), SyncOutcome::Synced);
+        assert_eq!(s.counters().synced.get(), 1);
         s.resync();
         assert!(s.needs_snapshot());
+        assert_eq!(s.counters().synced.get(), 0);
     }
 }

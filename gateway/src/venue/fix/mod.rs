@@ -47,6 +47,7 @@ use tickline_engine::types::{
 };
 
 use crate::error::{Error, Result};
+use crate::logon::LogonState;
 use crate::order::{Applied, GatewayIds, OrderTracker, TrackedOrder, TrackerStats, VenueEvent};
 use codec::decode::{decode_cancel_reject, decode_execution_report, DecodeError, Message, Tag};
 use codec::encode::OrderFields;
@@ -199,6 +200,7 @@ pub struct FixVenue {
     was_active: bool,
     hook: Option<Arc<CancelOnDisconnect>>,
     stats: Arc<FixStats>,
+    logon: Arc<LogonState>,
 }
 
 impl FixVenue {
@@ -242,6 +244,7 @@ impl FixVenue {
             was_active: false,
             hook: None,
             stats: Arc::new(FixStats::default()),
+            logon: Arc::new(LogonState::new(name)),
         })
     }
 
@@ -281,6 +284,12 @@ impl FixVenue {
             );
         }
         taken
+    }
+
+    /// Whether the session is logged on, for the admin port: from the Logon until a Logout
+    /// or the connection drops.
+    pub fn logon_state(&self) -> Arc<LogonState> {
+        Arc::clone(&self.logon)
     }
 
     /// Adapter counters.
@@ -328,6 +337,7 @@ impl FixVenue {
     /// Logs out; the connection closes when the venue answers. It reconnects after the
     /// backoff unless dropped.
     pub fn logout(&mut self, now: Nanos) {
+        self.logon.set(false);
         self.session.logout(now, b"");
         self.after_send(now);
     }
@@ -501,6 +511,7 @@ impl FixVenue {
 
     fn on_down(&mut self, now: Nanos, why: transport::LinkDown) {
         let _ = now;
+        self.logon.set(false);
         self.stats.disconnects.inc();
         let was_active = std::mem::take(&mut self.was_active);
         if self.session.state() != SessionState::Disconnected {
@@ -519,6 +530,7 @@ impl FixVenue {
 
     fn on_logged_on(&mut self, now: Nanos) {
         self.was_active = true;
+        self.logon.set(true);
         self.transport.reset_backoff();
         tracing::info!(venue = %self.name, seqs = ?self.session.seqs(), "FIX session logged on");
         if let Some(h) = &self.hook {
@@ -568,6 +580,10 @@ impl FixVenue {
             self.send_gateway_cancel(now, id);
         }
         self.after_send(now);
+        // A Logout from either side ends the logon before the connection closes.
+        if !self.session.is_active() && self.logon.is_logged_on() {
+            self.logon.set(false);
+        }
         if let Some(why) = self.session.take_disconnect() {
             tracing::info!(venue = %self.name, reason = ?why, "FIX session closing");
             let ev = self.transport.close(now);
