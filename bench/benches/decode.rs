@@ -3,9 +3,10 @@
 //! into borrowed structs and then parsing the same decimals to the same fixed-point values.
 //!
 //! Before criterion's own runs it prints, per path and message: ns per message as p50, p99,
-//! p99.9 and max over batches of 256 messages, the ratio of each baseline to ours at p50, and
-//! heap allocations per message (a counting global allocator). The goal is ≥ 3× the simd-json
-//! path on bookTicker and 0 allocations per message for ours.
+//! p99.9 and max over batches of 256 messages (the three paths take turns batch by batch, so
+//! load from elsewhere on the machine falls on each alike), the ratio of each baseline to ours
+//! at p50, and heap allocations per message (a counting global allocator). The goal is ≥ 3×
+//! the simd-json path on bookTicker and 0 allocations per message for ours.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -187,21 +188,35 @@ impl Paths {
 const BATCH: usize = 256;
 const BATCHES: usize = 2_000;
 
-/// ns per message of each batch, sorted.
-fn batches(mut f: impl FnMut() -> i64) -> Vec<f64> {
-    for _ in 0..BATCH * 20 {
+/// ns per message of one batch.
+#[inline(never)]
+fn batch(mut f: impl FnMut() -> i64) -> f64 {
+    let t = Instant::now();
+    for _ in 0..BATCH {
         black_box(f());
     }
-    let mut v: Vec<f64> = (0..BATCHES)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..BATCH {
-                black_box(f());
-            }
-            t.elapsed().as_nanos() as f64 / BATCH as f64
-        })
-        .collect();
-    v.sort_by(f64::total_cmp);
+    t.elapsed().as_nanos() as f64 / BATCH as f64
+}
+
+/// ns per message of each batch, sorted, for each path (ours, simd-json, serde_json).
+///
+/// The paths take turns batch by batch, so whatever else the machine is doing slows each of
+/// them alike and the ratios stay meaningful on a shared host.
+fn batches(p: &mut Paths, frame: &[u8], depth: bool) -> [Vec<f64>; 3] {
+    for _ in 0..20 {
+        batch(|| p.ours(black_box(frame)));
+        batch(|| p.simd(black_box(frame), depth));
+        batch(|| Paths::serde_json(black_box(frame), depth));
+    }
+    let mut v: [Vec<f64>; 3] = std::array::from_fn(|_| Vec::with_capacity(BATCHES));
+    for _ in 0..BATCHES {
+        v[0].push(batch(|| p.ours(black_box(frame))));
+        v[1].push(batch(|| p.simd(black_box(frame), depth)));
+        v[2].push(batch(|| Paths::serde_json(black_box(frame), depth)));
+    }
+    for path in &mut v {
+        path.sort_by(f64::total_cmp);
+    }
     v
 }
 
@@ -230,11 +245,9 @@ fn summary() {
         let mut p = Paths::new();
         let check = (p.ours(frame), p.simd(frame, depth), Paths::serde_json(frame, depth));
         assert!(check.0 != -1 && check.1 != -1 && check.2 != -1, "every path decodes {name}");
-        let ours = batches(|| p.ours(black_box(frame)));
+        let [ours, simd, sj] = batches(&mut p, frame, depth);
         let ours_alloc = allocs_per_msg(|| p.ours(black_box(frame)));
-        let simd = batches(|| p.simd(black_box(frame), depth));
         let simd_alloc = allocs_per_msg(|| p.simd(black_box(frame), depth));
-        let sj = batches(|| Paths::serde_json(black_box(frame), depth));
         let sj_alloc = allocs_per_msg(|| Paths::serde_json(black_box(frame), depth));
         let base = pct(&ours, 0.5);
         for (path, v, a) in [

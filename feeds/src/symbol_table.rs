@@ -1,8 +1,10 @@
 //! Wire symbol → instrument, resolved without allocating.
 //!
 //! Built once at start-up from the [`InstrumentRegistry`] for one venue. Keys are fixed-size
-//! byte arrays kept sorted, so a lookup is a binary search over inline bytes: no hashing of a
-//! `String`, no allocation, no pointer chasing.
+//! byte arrays; a lookup reads the wire symbol's first and last eight bytes (which, with its
+//! length, are the whole symbol when it has at most 16 bytes), hashes them into an
+//! open-addressed index built at start-up and compares those words with the bucket's: no
+//! hashing of a `String`, no allocation, no byte-by-byte comparison for ordinary symbols.
 
 use tickline_engine::types::{Instrument, InstrumentId, InstrumentRegistry, Scale};
 
@@ -44,6 +46,12 @@ impl SymbolEntry {
         &self.key[..usize::from(self.len)]
     }
 
+    /// The wire key zero-padded to [`MAX_SYMBOL_LEN`] bytes, for comparing a word at a time.
+    #[inline]
+    pub(crate) fn padded_key(&self) -> &[u8; MAX_SYMBOL_LEN] {
+        &self.key
+    }
+
     /// Whether `symbol` names this entry, ignoring ASCII case (Binance payloads spell the
     /// symbol in upper case while stream names are lower case).
     #[inline]
@@ -52,12 +60,61 @@ impl SymbolEntry {
     }
 }
 
+/// Keys up to this long are fully determined by their length, first and last words.
+const WORDS_COVER: usize = 16;
+
+/// The first and last eight bytes of `key` (four, or single bytes, for shorter keys). Together
+/// with the length they determine every byte of a key of at most [`WORDS_COVER`] bytes: the
+/// two windows overlap to cover it.
+#[inline]
+fn key_words(key: &[u8]) -> (u64, u64) {
+    let n = key.len();
+    let le64 = |b: &[u8]| b.first_chunk::<8>().map_or(0, |c| u64::from_le_bytes(*c));
+    let le32 = |b: &[u8]| b.first_chunk::<4>().map_or(0, |c| u64::from(u32::from_le_bytes(*c)));
+    match n {
+        8.. => (le64(key), le64(&key[n - 8..])),
+        4..=7 => (le32(key), le32(&key[n - 4..])),
+        1..=3 => (u64::from(key[0]) | u64::from(key[n / 2]) << 8 | u64::from(key[n - 1]) << 16, 0),
+        0 => (0, 0),
+    }
+}
+
+#[inline]
+fn key_hash(first: u64, last: u64, len: usize) -> u64 {
+    (first ^ last.rotate_left(29) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// One place of the lookup index: a key's length and words, and its slot. Length 0 is empty.
+#[derive(Clone, Copy, Debug, Default)]
+struct Bucket {
+    first: u64,
+    last: u64,
+    len: u32,
+    slot: u32,
+}
+
 /// The frozen wire-symbol table of one venue.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SymbolTable {
-    sorted: Vec<SymbolEntry>,
     by_slot: Vec<SymbolEntry>,
     slot_of_id: Vec<u32>,
+    // Open addressing with linear probing, a power of two at least twice the entries, so a
+    // probe always reaches an empty bucket.
+    index: Vec<Bucket>,
+    index_shift: u32,
+}
+
+impl Default for SymbolTable {
+    fn default() -> Self {
+        let mut table = SymbolTable {
+            by_slot: Vec::new(),
+            slot_of_id: Vec::new(),
+            index: Vec::new(),
+            index_shift: 0,
+        };
+        table.build_index();
+        table
+    }
 }
 
 impl SymbolTable {
@@ -115,15 +172,55 @@ impl SymbolTable {
             table.slot_of_id[idx] = slot;
             table.by_slot.push(entry);
         }
-        table.sorted = table.by_slot.clone();
-        table.sorted.sort_unstable_by(|a, b| a.key().cmp(b.key()));
+        table.build_index();
         Ok(table)
+    }
+
+    /// Builds the lookup index over `by_slot`.
+    fn build_index(&mut self) {
+        let size = (self.by_slot.len() * 2).next_power_of_two().max(8);
+        self.index = vec![Bucket::default(); size];
+        self.index_shift = 64 - size.trailing_zeros();
+        for entry in &self.by_slot {
+            let (first, last) = key_words(entry.key());
+            let mut i = self.bucket_of(first, last, entry.key().len());
+            while self.index[i].len != 0 {
+                i = (i + 1) & (size - 1);
+            }
+            // Keys are at most MAX_SYMBOL_LEN bytes and slots fit a u32 (checked at build).
+            self.index[i] = Bucket { first, last, len: u32::from(entry.len), slot: entry.slot };
+        }
+    }
+
+    #[inline]
+    fn bucket_of(&self, first: u64, last: u64, len: usize) -> usize {
+        (key_hash(first, last, len) >> self.index_shift) as usize
     }
 
     /// The entry whose wire key is exactly `wire`.
     #[inline]
     pub fn lookup(&self, wire: &[u8]) -> Option<&SymbolEntry> {
-        self.sorted.binary_search_by(|e| e.key().cmp(wire)).ok().and_then(|i| self.sorted.get(i))
+        let len = wire.len();
+        if len == 0 || len > MAX_SYMBOL_LEN {
+            return None;
+        }
+        let (first, last) = key_words(wire);
+        let mask = self.index.len() - 1;
+        let mut i = self.bucket_of(first, last, len);
+        loop {
+            let b = self.index.get(i)?;
+            if b.len == 0 {
+                return None;
+            }
+            if b.len as usize == len && b.first == first && b.last == last {
+                let entry = self.by_slot.get(b.slot as usize)?;
+                // Longer keys have bytes between the two words.
+                if len <= WORDS_COVER || entry.key() == wire {
+                    return Some(entry);
+                }
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// The slot of an instrument, if this table carries it.
@@ -202,6 +299,62 @@ mod tests {
         assert_eq!(t.slot_of(InstrumentId(99)), None);
         let okx = SymbolTable::build(&reg, "okx", KeyCase::AsIs).unwrap();
         assert_eq!(okx.lookup(b"BTC-USDT").unwrap().id, InstrumentId(1));
+    }
+
+    #[test]
+    fn long_keys_are_compared_in_full() {
+        // Same length, same first and last eight bytes: only the middle tells them apart.
+        let reg = InstrumentRegistry::build(&[
+            spec("v", "AAAAAAAA-X-BBBBBBBB"),
+            spec("v", "AAAAAAAA-Y-BBBBBBBB"),
+        ])
+        .unwrap();
+        let t = SymbolTable::build(&reg, "v", KeyCase::AsIs).unwrap();
+        assert_eq!(t.lookup(b"AAAAAAAA-X-BBBBBBBB").unwrap().id, InstrumentId(0));
+        assert_eq!(t.lookup(b"AAAAAAAA-Y-BBBBBBBB").unwrap().id, InstrumentId(1));
+        assert!(t.lookup(b"AAAAAAAA-Z-BBBBBBBB").is_none());
+        assert!(SymbolTable::default().lookup(b"x").is_none());
+    }
+
+    /// The index finds exactly what a scan of every entry finds, for keys of every length
+    /// (near-misses included: the same words with another length, one byte changed).
+    #[test]
+    fn index_agrees_with_a_linear_scan() {
+        use proptest::prelude::*;
+        let key =
+            proptest::collection::vec(prop::sample::select(&b"ab01-"[..]), 1..=MAX_SYMBOL_LEN);
+        proptest!(|(keys in proptest::collection::vec(key.clone(), 0..40),
+                    probes in proptest::collection::vec(key, 0..40),
+                    flip in any::<prop::sample::Index>())| {
+            let mut keys: Vec<Vec<u8>> = keys;
+            keys.sort();
+            keys.dedup();
+            let specs: Vec<InstrumentSpec> = keys
+                .iter()
+                .map(|k| spec("v", std::str::from_utf8(k).unwrap()))
+                .collect();
+            let reg = InstrumentRegistry::build(&specs).unwrap();
+            let t = SymbolTable::build(&reg, "v", KeyCase::AsIs).unwrap();
+            let scan = |wire: &[u8]| t.iter().find(|e| e.key() == wire).map(|e| e.id);
+            let mut queries = probes;
+            for k in &keys {
+                queries.push(k.clone());
+                let mut near = k.clone();
+                let i = flip.index(near.len());
+                near[i] ^= 1;
+                queries.push(near);
+                queries.push(k[..k.len() - 1].to_vec());
+            }
+            queries.push(Vec::new());
+            queries.push(vec![b'a'; MAX_SYMBOL_LEN + 1]);
+            for q in &queries {
+                let found = t.lookup(q).map(|e| e.id);
+                prop_assert_eq!(found, scan(q), "{:?}", String::from_utf8_lossy(q));
+            }
+            for k in &keys {
+                prop_assert!(t.lookup(k).is_some());
+            }
+        });
     }
 
     #[test]

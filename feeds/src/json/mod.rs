@@ -1,7 +1,10 @@
-//! JSON reading shared by the venue decoders: a strict byte cursor for the fast path, a
-//! reusable `simd-json` tape for the fallback, and the fixed-point number rule both apply.
+//! JSON reading shared by the venue decoders: a strict byte cursor for the fast path (its
+//! numbers and strings read a word at a time, [`number`] and [`swar`]), a reusable `simd-json`
+//! tape for the fallback, and the fixed-point number rule both apply.
 
 pub(crate) mod cursor;
+pub(crate) mod number;
+mod swar;
 pub(crate) mod tape;
 
 use tickline_engine::types::{parse_fixed, ParseFixedError, Scale};

@@ -1,12 +1,14 @@
 //! Binance spot frame decoding: combined-stream frames and the REST depth snapshot.
 //!
 //! The fast path reads the exact compact shape Binance sends, field by field, straight from
-//! the bytes: prices and sizes go through [`tickline_engine::types::parse_fixed`] at the
-//! instrument's scale, the symbol is resolved through the [`SymbolTable`] without allocating,
-//! and depth levels are parsed once into a buffer the decoder reuses for every frame
-//! ([`Levels`] walks it). Any other shape — fields in another order, extra fields, whitespace,
-//! escapes — falls back to a `simd-json` tape that is reused between frames; the two paths
-//! produce the same events and the same error kinds for the same input.
+//! the bytes: prices, sizes and ids are read eight bytes at a time into fixed point at the
+//! instrument's scale (anything out of the ordinary goes through
+//! [`tickline_engine::types::parse_fixed`], which names the error), the stream's symbol is
+//! resolved through the [`SymbolTable`] and the payload's symbol compared with it a word at a
+//! time, without allocating, and depth levels are parsed once into a buffer the decoder
+//! reuses for every frame ([`Levels`] walks it). Any other shape — fields in another order,
+//! extra fields, whitespace, escapes — falls back to a `simd-json` tape that is reused between
+//! frames; the two paths produce the same events and the same error kinds for the same input.
 
 use tickline_engine::types::{
     Aggressor, InstrumentId, InstrumentRegistry, Level, Nanos, Px, Qty, Scale, Tick,
@@ -214,6 +216,35 @@ fn route<'t>(
     Ok((chan, entry))
 }
 
+/// The channel suffixes of a stream name, with the closing quote of the name.
+const CHANNELS: [(&[u8], Channel); 6] = [
+    (b"@bookTicker\"", Channel::BookTicker),
+    (b"@depth@100ms\"", Channel::Depth),
+    (b"@depth\"", Channel::Depth),
+    (b"@depth@1000ms\"", Channel::Depth),
+    (b"@trade\"", Channel::Trade),
+    (b"@aggTrade\"", Channel::AggTrade),
+];
+
+/// [`route`] read straight from the frame: the symbol up to the `@`, then the channel and the
+/// closing quote as one literal. `None`, consuming nothing, for anything else, including an
+/// unknown symbol; the caller then reads the stream name the general way, which names the
+/// error. When it succeeds it has read exactly the stream name [`route`] would have been
+/// given, and resolved it the same way.
+#[inline]
+fn fast_route<'t>(
+    c: &mut Cursor<'_>,
+    symbols: &'t SymbolTable,
+) -> Option<(Channel, &'t SymbolEntry)> {
+    let mut t = *c;
+    let sym = t.string_until(b'@')?;
+    let &(lit, chan) = CHANNELS.iter().find(|(lit, _)| t.peek(lit))?;
+    t.lit(lit).ok()?;
+    let entry = symbols.lookup(sym)?;
+    *c = t;
+    Some((chan, entry))
+}
+
 #[inline]
 fn check_symbol(entry: &SymbolEntry, symbol: &[u8]) -> Result<(), DecodeError> {
     if entry.matches_ignore_case(symbol) {
@@ -239,10 +270,10 @@ fn aggressor(buyer_is_maker: bool) -> Aggressor {
 
 #[inline]
 fn raw_level(c: &mut Cursor<'_>, px: Scale, qty: Scale) -> Result<Level, Miss> {
-    c.lit(b"[")?;
-    let p = c.decimal(px)?;
-    c.lit(b",")?;
-    let q = c.decimal(qty)?;
+    c.lit(b"[\"")?;
+    let p = c.decimal_body(px)?;
+    c.lit(b",\"")?;
+    let q = c.decimal_body(qty)?;
     c.lit(b"]")?;
     Ok(level(p, q))
 }
@@ -273,6 +304,10 @@ fn raw_levels(
 
 #[inline]
 fn fast_symbol(c: &mut Cursor<'_>, entry: &SymbolEntry) -> Result<(), Miss> {
+    // The payload names the stream's own symbol: compare against its key directly.
+    if c.string_eq_ignore_case(entry.padded_key(), entry.key().len()) {
+        return Ok(());
+    }
     let s = c.string()?;
     check_symbol(entry, s).map_err(Miss::Bad)
 }
@@ -286,23 +321,24 @@ fn fast_millis(c: &mut Cursor<'_>) -> Result<Nanos, Miss> {
 fn fast(symbols: &SymbolTable, frame: &[u8], levels: &mut Vec<Level>) -> Result<Parsed, Miss> {
     let mut c = Cursor::new(frame);
     c.lit(b"{\"stream\":")?;
-    let stream = c.string()?;
-    let (chan, e) = route(symbols, stream)?;
-    c.lit(b",\"data\":")?;
+    let (chan, e) = match fast_route(&mut c, symbols) {
+        Some(routed) => routed,
+        None => route(symbols, c.string()?)?,
+    };
     let event = match chan {
         Channel::BookTicker => {
-            c.lit(b"{\"u\":")?;
+            c.lit(b",\"data\":{\"u\":")?;
             let update_id = c.uint()?;
             c.lit(b",\"s\":")?;
             fast_symbol(&mut c, e)?;
-            c.lit(b",\"b\":")?;
-            let bp = c.decimal(e.price_scale)?;
-            c.lit(b",\"B\":")?;
-            let bq = c.decimal(e.qty_scale)?;
-            c.lit(b",\"a\":")?;
-            let ap = c.decimal(e.price_scale)?;
-            c.lit(b",\"A\":")?;
-            let aq = c.decimal(e.qty_scale)?;
+            c.lit(b",\"b\":\"")?;
+            let bp = c.decimal_body(e.price_scale)?;
+            c.lit(b",\"B\":\"")?;
+            let bq = c.decimal_body(e.qty_scale)?;
+            c.lit(b",\"a\":\"")?;
+            let ap = c.decimal_body(e.price_scale)?;
+            c.lit(b",\"A\":\"")?;
+            let aq = c.decimal_body(e.qty_scale)?;
             c.lit(b"}")?;
             Parsed::Ticker(BookTicker {
                 instrument: e.id,
@@ -314,19 +350,19 @@ fn fast(symbols: &SymbolTable, frame: &[u8], levels: &mut Vec<Level>) -> Result<
         Channel::Trade | Channel::AggTrade => {
             let aggregated = chan == Channel::AggTrade;
             c.lit(if aggregated {
-                b"{\"e\":\"aggTrade\",\"E\":"
+                b",\"data\":{\"e\":\"aggTrade\",\"E\":"
             } else {
-                b"{\"e\":\"trade\",\"E\":"
+                b",\"data\":{\"e\":\"trade\",\"E\":"
             })?;
             let event_time = fast_millis(&mut c)?;
             c.lit(b",\"s\":")?;
             fast_symbol(&mut c, e)?;
             c.lit(if aggregated { b",\"a\":" } else { b",\"t\":" })?;
             let trade_id = c.uint()?;
-            c.lit(b",\"p\":")?;
-            let p = c.decimal(e.price_scale)?;
-            c.lit(b",\"q\":")?;
-            let q = c.decimal(e.qty_scale)?;
+            c.lit(b",\"p\":\"")?;
+            let p = c.decimal_body(e.price_scale)?;
+            c.lit(b",\"q\":\"")?;
+            let q = c.decimal_body(e.qty_scale)?;
             if aggregated {
                 c.lit(b",\"f\":")?;
                 c.uint()?;
@@ -354,7 +390,7 @@ fn fast(symbols: &SymbolTable, frame: &[u8], levels: &mut Vec<Level>) -> Result<
             })
         }
         Channel::Depth => {
-            c.lit(b"{\"e\":\"depthUpdate\",\"E\":")?;
+            c.lit(b",\"data\":{\"e\":\"depthUpdate\",\"E\":")?;
             let event_time = fast_millis(&mut c)?;
             c.lit(b",\"s\":")?;
             fast_symbol(&mut c, e)?;
@@ -790,6 +826,44 @@ mod tests {
             panic!()
         };
         assert_eq!(id, Some(7));
+    }
+
+    #[test]
+    fn stream_names_and_payload_symbols_on_the_fast_path() {
+        let mut d = decoder();
+        let want = ticker(&mut decoder(), TICKER).unwrap();
+        // The payload symbol in any case.
+        for sym in ["btcusdt", "BtcUsdT"] {
+            let f = edit(TICKER, r#""s":"BTCUSDT""#, &format!(r#""s":"{sym}""#));
+            assert_eq!(ticker(&mut d, &f).unwrap(), want);
+        }
+        // Every depth channel.
+        for chan in ["@depth", "@depth@1000ms"] {
+            let f = edit(DEPTH, "@depth@100ms", chan);
+            assert_eq!(depth(&mut d, &f).unwrap(), depth(&mut decoder(), DEPTH).unwrap());
+        }
+        assert_eq!(d.fallbacks(), 0);
+        // Near misses are the same errors as before.
+        for (from, to, want) in [
+            ("@bookTicker", "@bookTickers", DecodeError::UnknownStream),
+            ("@bookTicker", "@bookTicker@x", DecodeError::UnknownStream),
+            ("@depth@100ms", "@depth@10ms", DecodeError::UnknownStream),
+            ("btcusdt@", "btcusd@", DecodeError::UnknownSymbol),
+            ("btcusdt@", "btcusdtt@", DecodeError::UnknownSymbol),
+            ("btcusdt@", "@", DecodeError::UnknownSymbol),
+            (r#""s":"BTCUSDT""#, r#""s":"BTCUSD""#, DecodeError::SymbolMismatch),
+            (r#""s":"BTCUSDT""#, r#""s":"BTCUSDTT""#, DecodeError::SymbolMismatch),
+            (r#""s":"BTCUSDT""#, r#""s":"BTC@SDT""#, DecodeError::SymbolMismatch),
+        ] {
+            let frame = if from.contains("depth") { DEPTH } else { TICKER };
+            assert_eq!(err(&edit(frame, from, to)), want, "{to}");
+        }
+        // Escapes anywhere in the names go to the fallback, which reads them.
+        let escaped = edit(TICKER, "btcusdt@", r"btc\u0075sdt@");
+        assert_eq!(ticker(&mut d, &escaped).unwrap(), want);
+        let escaped = edit(TICKER, r#""s":"BTCUSDT""#, r#""s":"BTC\u0055SDT""#);
+        assert_eq!(ticker(&mut d, &escaped).unwrap(), want);
+        assert_eq!(d.fallbacks(), 2);
     }
 
     /// Replace the first `from` in a frame with `to`.
