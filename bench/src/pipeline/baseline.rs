@@ -30,9 +30,7 @@ use tickline_engine::ring::WaitStrategy;
 use tickline_engine::risk::{RiskApproved, RiskReject, RiskStage};
 use tickline_engine::runtime::PipelineParts;
 use tickline_engine::stage::{ExecBatch, Feed, FeedStatus, OrderSink, Strategy, TickBatch, Venue};
-use tickline_engine::types::{
-    Clock, ExecKind, ExecReport, InstrumentId, Nanos, Order, OrderIntent, Px, Qty, StrategyId, Tick,
-};
+use tickline_engine::types::{Clock, ExecReport, Nanos, Order, OrderIntent, StrategyId, Tick};
 use tickline_tools::config::Loaded;
 
 use super::{new_histogram, Cores, Sample, Window};
@@ -188,17 +186,8 @@ pub(crate) fn run<F: Flavor + 'static>(
         ..
     } = tickline_tools::wiring::build(loaded, recorder)?;
     let order_ids = journal.as_ref().map_or(order_ids, |j| j.order_ids.clone());
-    let routes: Vec<Vec<u16>> = (0..registry.len())
-        .map(|i| {
-            let id = InstrumentId(i as u32);
-            strategies
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.wants(id))
-                .map(|(k, _)| k as u16)
-                .collect()
-        })
-        .collect();
+    let routes: Vec<Vec<u16>> =
+        tickline_engine::stage::strategy_routes(registry.len(), &strategies);
     let wait = WaitStrategy::from_name(wait).unwrap_or(WaitStrategy::spin_yield());
 
     let (tick_tx, tick_rx) = F::bounded::<Tick>(rings.ticks.capacity);
@@ -423,20 +412,7 @@ impl<F: Flavor> StrategySide<F> {
 
     fn notify_reject(&mut self, intent: &OrderIntent, now: Nanos) {
         let Some(s) = self.strategies.get_mut(usize::from(intent.strategy.0)) else { return };
-        let report = ExecReport {
-            ts: now,
-            client_id: intent.client_id,
-            venue_order_id: 0,
-            last_px: Px::ZERO,
-            last_qty: Qty::ZERO,
-            cum_qty: Qty::ZERO,
-            leaves_qty: Qty::ZERO,
-            fee: 0,
-            instrument: intent.instrument,
-            strategy: intent.strategy,
-            kind: ExecKind::Rejected,
-            side: intent.side,
-        };
+        let report = ExecReport::risk_rejected(intent, now);
         self.sink.begin(intent.strategy, Nanos::ZERO);
         s.on_exec(&report, &mut self.sink);
     }

@@ -12,9 +12,7 @@ use crate::ring::{Consumer, Producer, Waiter};
 use crate::risk::{HaltCause, RiskApproved, RiskReject, RiskStage};
 use crate::stage::{ExecBatch, Feed, FeedStatus, OrderSink, Strategy, TickBatch, Venue};
 use crate::telemetry::{StageTelemetry, Telemetry};
-use crate::types::{
-    Clock, ExecKind, ExecReport, Nanos, Order, OrderIntent, Px, Qty, StrategyId, Tick,
-};
+use crate::types::{Clock, ExecReport, Nanos, Order, OrderIntent, StrategyId, Tick};
 
 use super::control::{Command, ControlRequest, CONTROL_EVERY};
 use super::lifecycle::Lifecycle;
@@ -204,20 +202,7 @@ impl Core {
     fn notify_reject(&mut self, intent: &OrderIntent, now: Nanos) {
         let Some(run) = self.strategy.as_mut() else { return };
         let Some(s) = run.strategies.get_mut(usize::from(intent.strategy.0)) else { return };
-        let report = ExecReport {
-            ts: now,
-            client_id: intent.client_id,
-            venue_order_id: 0,
-            last_px: Px::ZERO,
-            last_qty: Qty::ZERO,
-            cum_qty: Qty::ZERO,
-            leaves_qty: Qty::ZERO,
-            fee: 0,
-            instrument: intent.instrument,
-            strategy: intent.strategy,
-            kind: ExecKind::Rejected,
-            side: intent.side,
-        };
+        let report = ExecReport::risk_rejected(intent, now);
         self.current = Current::Strategy;
         run.sink.begin(intent.strategy, Nanos::ZERO);
         s.on_exec(&report, &mut run.sink);

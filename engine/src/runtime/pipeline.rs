@@ -11,9 +11,7 @@ use crate::ring::{Consumer, FullPolicy, Producer, Ring, RingError};
 use crate::risk::{HaltSwitch, RiskApproved, RiskSetup, RiskStage, RiskTelemetry};
 use crate::stage::{Batch, Feed, OrderSink, Strategy, Venue};
 use crate::telemetry::{Telemetry, TelemetrySnapshot};
-use crate::types::{
-    ClientOrderIdGen, ExecReport, InstrumentId, InstrumentRegistry, Nanos, Order, Tick,
-};
+use crate::types::{ClientOrderIdGen, ExecReport, InstrumentRegistry, Nanos, Order, Tick};
 
 use super::control::ControlHandle;
 use super::hot::{Core, FeedRun, GatewayRun, Hot, RiskRun, StrategyRun};
@@ -206,17 +204,7 @@ impl Pipeline {
 
         let risk = RiskStage::with_setup(Arc::clone(&registry), halt, risk_setup);
         let risk_counters = risk.telemetry();
-        let routes: Vec<Vec<u16>> = (0..registry.len())
-            .map(|i| {
-                let id = InstrumentId(i as u32);
-                strategies
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.wants(id))
-                    .map(|(k, _)| k as u16)
-                    .collect()
-            })
-            .collect();
+        let routes: Vec<Vec<u16>> = crate::stage::strategy_routes(registry.len(), &strategies);
         let telemetry = Arc::new(telemetry);
 
         let mut feeds: Vec<Option<Box<dyn Feed>>> = feeds.into_iter().map(Some).collect();

@@ -54,8 +54,7 @@ use crate::record::{ControlRecord, Record};
 use crate::risk::{HaltCause, HaltSwitch, RiskReject, RiskSetup, RiskStage};
 use crate::stage::{OrderSink, Strategy};
 use crate::types::{
-    ClientOrderIdGen, ExecKind, ExecReport, InstrumentId, InstrumentRegistry, Nanos, Order,
-    OrderIntent, Px, Qty, StrategyId, Tick,
+    ClientOrderIdGen, ExecReport, InstrumentRegistry, Nanos, Order, OrderIntent, StrategyId, Tick,
 };
 
 use super::control::Command;
@@ -161,17 +160,7 @@ impl Replayer {
         risk: RiskSetup,
         ids: ClientOrderIdGen,
     ) -> Replayer {
-        let routes = (0..registry.len())
-            .map(|i| {
-                let id = InstrumentId(i as u32);
-                strategies
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.wants(id))
-                    .map(|(k, _)| k as u16)
-                    .collect()
-            })
-            .collect();
+        let routes = crate::stage::strategy_routes(registry.len(), &strategies);
         let halt = Arc::new(HaltSwitch::new());
         Replayer {
             enabled: vec![true; strategies.len()],
@@ -336,20 +325,7 @@ impl Replayer {
     }
 
     fn notify_reject(&mut self, intent: &OrderIntent, now: Nanos, script: &mut dyn Script) {
-        let report = ExecReport {
-            ts: now,
-            client_id: intent.client_id,
-            venue_order_id: 0,
-            last_px: Px::ZERO,
-            last_qty: Qty::ZERO,
-            cum_qty: Qty::ZERO,
-            leaves_qty: Qty::ZERO,
-            fee: 0,
-            instrument: intent.instrument,
-            strategy: intent.strategy,
-            kind: ExecKind::Rejected,
-            side: intent.side,
-        };
+        let report = ExecReport::risk_rejected(intent, now);
         let at = script.decision_time(self.pending());
         let Some(s) = self.strategies.get_mut(usize::from(intent.strategy.0)) else { return };
         self.sink.begin_at(intent.strategy, Nanos::ZERO, at);

@@ -8,5 +8,5 @@ mod venue;
 
 pub use batch::Batch;
 pub use feed::{Feed, FeedStatus, TickBatch, TICK_BATCH};
-pub use strategy::{OrderSink, Strategy, INTENT_BATCH};
+pub use strategy::{strategy_routes, OrderSink, Strategy, INTENT_BATCH};
 pub use venue::{ExecBatch, Venue, EXEC_BATCH};

@@ -9,6 +9,22 @@ use crate::types::{
 /// Intents one strategy callback may emit, at most.
 pub const INTENT_BATCH: usize = 32;
 
+/// Per instrument index (`0..instruments`), the indexes of the strategies that want its ticks,
+/// in strategy order: the strategy stage's routing table, built once at start.
+pub fn strategy_routes(instruments: usize, strategies: &[Box<dyn Strategy>]) -> Vec<Vec<u16>> {
+    (0..instruments)
+        .map(|i| {
+            let id = InstrumentId(i as u32);
+            strategies
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.wants(id))
+                .map(|(k, _)| k as u16)
+                .collect()
+        })
+        .collect()
+}
+
 /// A trading strategy, called by the strategy stage's thread.
 ///
 /// Callbacks must not block, allocate or log on the hot path. Orders go out through the

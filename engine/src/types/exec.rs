@@ -78,3 +78,25 @@ pub struct ExecReport {
 }
 
 const _: () = assert!(std::mem::size_of::<ExecReport>() == 72);
+
+impl ExecReport {
+    /// The `Rejected` report a strategy is told when pre-trade risk refuses `intent` at `ts`
+    /// (no venue saw it: no venue id, nothing filled, nothing open).
+    #[inline]
+    pub fn risk_rejected(intent: &super::order::OrderIntent, ts: Nanos) -> ExecReport {
+        ExecReport {
+            ts,
+            client_id: intent.client_id,
+            venue_order_id: 0,
+            last_px: Px::ZERO,
+            last_qty: Qty::ZERO,
+            cum_qty: Qty::ZERO,
+            leaves_qty: Qty::ZERO,
+            fee: 0,
+            instrument: intent.instrument,
+            strategy: intent.strategy,
+            kind: ExecKind::Rejected,
+            side: intent.side,
+        }
+    }
+}
