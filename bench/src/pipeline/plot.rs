@@ -16,10 +16,10 @@ pub struct Series<'a> {
     pub hist: &'a Histogram<u64>,
 }
 
-const W: f64 = 900.0;
+const W: f64 = 1000.0;
 const H: f64 = 520.0;
 const LEFT: f64 = 80.0;
-const RIGHT: f64 = 230.0;
+const RIGHT: f64 = 330.0;
 const TOP: f64 = 50.0;
 const BOTTOM: f64 = 60.0;
 const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
