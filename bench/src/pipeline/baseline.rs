@@ -30,7 +30,9 @@ use tickline_engine::ring::WaitStrategy;
 use tickline_engine::risk::{RiskApproved, RiskReject, RiskStage};
 use tickline_engine::runtime::PipelineParts;
 use tickline_engine::stage::{ExecBatch, Feed, FeedStatus, OrderSink, Strategy, TickBatch, Venue};
-use tickline_engine::types::{Clock, ExecReport, Nanos, Order, OrderIntent, StrategyId, Tick};
+use tickline_engine::types::{
+    Clock, ExecKind, ExecReport, Nanos, Order, OrderIntent, StrategyId, Tick,
+};
 use tickline_tools::config::Loaded;
 
 use super::{new_histogram, Cores, Sample, Window};
@@ -412,7 +414,7 @@ impl<F: Flavor> StrategySide<F> {
 
     fn notify_reject(&mut self, intent: &OrderIntent, now: Nanos) {
         let Some(s) = self.strategies.get_mut(usize::from(intent.strategy.0)) else { return };
-        let report = ExecReport::risk_rejected(intent, now);
+        let report = ExecReport::unfilled(intent, ExecKind::Rejected, now);
         self.sink.begin(intent.strategy, Nanos::ZERO);
         s.on_exec(&report, &mut self.sink);
     }

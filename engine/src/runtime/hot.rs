@@ -12,7 +12,7 @@ use crate::ring::{Consumer, Producer, Waiter};
 use crate::risk::{HaltCause, RiskApproved, RiskReject, RiskStage};
 use crate::stage::{ExecBatch, Feed, FeedStatus, OrderSink, Strategy, TickBatch, Venue};
 use crate::telemetry::{StageTelemetry, Telemetry};
-use crate::types::{Clock, ExecReport, Nanos, Order, OrderIntent, StrategyId, Tick};
+use crate::types::{Clock, ExecKind, ExecReport, Nanos, Order, OrderIntent, StrategyId, Tick};
 
 use super::control::{Command, ControlRequest, CONTROL_EVERY};
 use super::lifecycle::Lifecycle;
@@ -202,7 +202,7 @@ impl Core {
     fn notify_reject(&mut self, intent: &OrderIntent, now: Nanos) {
         let Some(run) = self.strategy.as_mut() else { return };
         let Some(s) = run.strategies.get_mut(usize::from(intent.strategy.0)) else { return };
-        let report = ExecReport::risk_rejected(intent, now);
+        let report = ExecReport::unfilled(intent, ExecKind::Rejected, now);
         self.current = Current::Strategy;
         run.sink.begin(intent.strategy, Nanos::ZERO);
         s.on_exec(&report, &mut run.sink);

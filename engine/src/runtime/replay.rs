@@ -54,7 +54,8 @@ use crate::record::{ControlRecord, Record};
 use crate::risk::{HaltCause, HaltSwitch, RiskReject, RiskSetup, RiskStage};
 use crate::stage::{OrderSink, Strategy};
 use crate::types::{
-    ClientOrderIdGen, ExecReport, InstrumentRegistry, Nanos, Order, OrderIntent, StrategyId, Tick,
+    ClientOrderIdGen, ExecKind, ExecReport, InstrumentRegistry, Nanos, Order, OrderIntent,
+    StrategyId, Tick,
 };
 
 use super::control::Command;
@@ -325,7 +326,7 @@ impl Replayer {
     }
 
     fn notify_reject(&mut self, intent: &OrderIntent, now: Nanos, script: &mut dyn Script) {
-        let report = ExecReport::risk_rejected(intent, now);
+        let report = ExecReport::unfilled(intent, ExecKind::Rejected, now);
         let at = script.decision_time(self.pending());
         let Some(s) = self.strategies.get_mut(usize::from(intent.strategy.0)) else { return };
         self.sink.begin_at(intent.strategy, Nanos::ZERO, at);

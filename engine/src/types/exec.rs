@@ -80,10 +80,10 @@ pub struct ExecReport {
 const _: () = assert!(std::mem::size_of::<ExecReport>() == 72);
 
 impl ExecReport {
-    /// The `Rejected` report a strategy is told when pre-trade risk refuses `intent` at `ts`
-    /// (no venue saw it: no venue id, nothing filled, nothing open).
+    /// A report of `kind` about `intent` made on this side of the venue (risk refused it, the
+    /// gateway refused or throttled it): no venue id, nothing filled, nothing open.
     #[inline]
-    pub fn risk_rejected(intent: &super::order::OrderIntent, ts: Nanos) -> ExecReport {
+    pub fn unfilled(intent: &super::order::OrderIntent, kind: ExecKind, ts: Nanos) -> ExecReport {
         ExecReport {
             ts,
             client_id: intent.client_id,
@@ -95,7 +95,7 @@ impl ExecReport {
             fee: 0,
             instrument: intent.instrument,
             strategy: intent.strategy,
-            kind: ExecKind::Rejected,
+            kind,
             side: intent.side,
         }
     }

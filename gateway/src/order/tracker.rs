@@ -317,7 +317,7 @@ impl OrderTracker {
         let i = order.intent;
         let refuse = |this: &mut Self, why| {
             this.count_refusal(why);
-            Err((why, local_report(&i, ExecKind::Rejected, now)))
+            Err((why, ExecReport::unfilled(&i, ExecKind::Rejected, now)))
         };
         if i.client_id.0 == 0 || self.index.get(i.client_id.0).is_some() {
             return refuse(self, Refusal::DuplicateId);
@@ -399,7 +399,7 @@ impl OrderTracker {
                         client_id: i.client_id,
                         ..order_report(o, ExecKind::CancelRejected, now)
                     },
-                    _ => local_report(&i, ExecKind::CancelRejected, now),
+                    _ => ExecReport::unfilled(&i, ExecKind::CancelRejected, now),
                 };
                 Err((why, r))
             }
@@ -447,7 +447,7 @@ impl OrderTracker {
                     client_id: i.client_id,
                     ..order_report(o, ExecKind::CancelRejected, now)
                 },
-                _ => local_report(&i, ExecKind::CancelRejected, now),
+                _ => ExecReport::unfilled(&i, ExecKind::CancelRejected, now),
             };
             (why, r)
         })
@@ -892,26 +892,4 @@ fn refusal_report(o: &TrackedOrder, ts: Nanos) -> ExecReport {
     let id =
         if o.request.0 != 0 && !GatewayIds::is_gateway_id(o.request) { o.request } else { o.id };
     ExecReport { client_id: id, ..order_report(o, ExecKind::CancelRejected, ts) }
-}
-
-/// A report the gateway makes itself about an intent it refused.
-pub(crate) fn local_report(
-    i: &tickline_engine::types::OrderIntent,
-    kind: ExecKind,
-    ts: Nanos,
-) -> ExecReport {
-    ExecReport {
-        ts,
-        client_id: i.client_id,
-        venue_order_id: 0,
-        last_px: Px::ZERO,
-        last_qty: Qty::ZERO,
-        cum_qty: Qty::ZERO,
-        leaves_qty: Qty::ZERO,
-        fee: 0,
-        instrument: i.instrument,
-        strategy: i.strategy,
-        kind,
-        side: i.side,
-    }
 }

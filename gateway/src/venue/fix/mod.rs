@@ -480,20 +480,7 @@ impl FixVenue {
         }
         let kind =
             if i.action == Action::New { ExecKind::Rejected } else { ExecKind::CancelRejected };
-        self.reports.push_back(ExecReport {
-            ts: now,
-            client_id: i.client_id,
-            venue_order_id: 0,
-            last_px: Px::ZERO,
-            last_qty: Qty::ZERO,
-            cum_qty: Qty::ZERO,
-            leaves_qty: Qty::ZERO,
-            fee: 0,
-            instrument: i.instrument,
-            strategy: i.strategy,
-            kind,
-            side: i.side,
-        });
+        self.reports.push_back(ExecReport::unfilled(i, kind, now));
     }
 
     /// Saves the sequence numbers (ahead of the bytes that use them), then writes.
