@@ -204,28 +204,8 @@ fn parse(c: &mut Criterion) {
 
 criterion_group!(benches, encode, parse);
 
-/// p50/p99/p99.9/max of per-operation time over batches of `BATCH`, in tenths of a ns.
-fn percentiles(name: &str, mut batch: impl FnMut() -> Duration) -> f64 {
-    let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
-    for _ in 0..2_000 {
-        batch();
-    }
-    for _ in 0..50_000 {
-        let per = batch().as_nanos() as u64 * 10 / BATCH as u64;
-        h.record(per.max(1)).unwrap();
-    }
-    let f = |q: f64| h.value_at_quantile(q) as f64 / 10.0;
-    // The minimum batch is the cost with nothing else on the core; on a shared host it is
-    // the figure to compare with the goals, the percentiles show the interference.
-    println!(
-        "  {name:<18} min {:>6.1} ns  p50 {:>7.1} ns  p99 {:>7.1} ns  p99.9 {:>7.1} ns  max {:>8.1} ns",
-        h.min() as f64 / 10.0,
-        f(0.5),
-        f(0.99),
-        f(0.999),
-        h.max() as f64 / 10.0
-    );
-    f(0.5)
+fn percentiles(name: &str, batch: impl FnMut() -> Duration) -> f64 {
+    tickline_bench::batch::print_percentiles(name, BATCH, 50_000, batch)
 }
 
 fn print_percentiles() {

@@ -274,25 +274,8 @@ fn risk_check(c: &mut Criterion) {
     g.finish();
 }
 
-/// p50/p99/p99.9/max of per-check time over batches of `BATCH`, in tenths of a nanosecond.
-fn percentiles(name: &str, mut batch: impl FnMut() -> Duration) -> f64 {
-    let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
-    for _ in 0..2_000 {
-        batch();
-    }
-    for _ in 0..100_000 {
-        let per = batch().as_nanos() as u64 * 10 / BATCH as u64;
-        h.record(per.max(1)).unwrap();
-    }
-    let f = |q: f64| h.value_at_quantile(q) as f64 / 10.0;
-    println!(
-        "  {name:<18} p50 {:>7.1} ns  p99 {:>7.1} ns  p99.9 {:>7.1} ns  max {:>8.1} ns",
-        f(0.5),
-        f(0.99),
-        f(0.999),
-        h.max() as f64 / 10.0
-    );
-    f(0.5)
+fn percentiles(name: &str, batch: impl FnMut() -> Duration) -> f64 {
+    tickline_bench::batch::print_percentiles(name, BATCH, 100_000, batch)
 }
 
 fn print_percentiles() {

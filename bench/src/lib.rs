@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod pipeline;
 pub mod ring_contenders;
 pub mod ring_harness;
