@@ -11,7 +11,7 @@
 //!   the end) and rebuilds its end state with the risk stage's own rules
 //!   ([`SeedBuilder`]): that session's start (the `restored` of its session record), then its
 //!   ticks (marks), approvals and execution reports. The risk stage starts from the result
-//!   ([`StartState`], passed to [`crate::wiring::build_restored`]): positions with cost,
+//!   ([`StartState`], passed to [`crate::wiring::build_with_probes`]): positions with cost,
 //!   realized PnL, fees and mark, and the open orders it counts against its limits. The loss
 //!   limits measure from the restored net PnL (a restart re-bases the daily loss and the
 //!   drawdown, as it clears a halt).
@@ -408,7 +408,7 @@ pub struct RunJournal {
     pub watch: CommitWatch,
     /// Writability, bytes and the oldest uncommitted record, as the recorder publishes them.
     pub probe: Arc<JournalProbe>,
-    /// What the pipeline starts from (see [`crate::wiring::build_restored`]).
+    /// What the pipeline starts from (see [`crate::wiring::build_with_probes`]).
     pub start: StartState,
 }
 

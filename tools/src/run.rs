@@ -63,22 +63,10 @@ pub fn run_with_reload(
     let mut current: Option<Loaded> = None;
     // Bound before anything starts, so a busy port or a missing token stops the run here.
     let admin = crate::admin::bind(&loaded.config.admin)?;
-    // Opened before anything starts: a second writer is refused here, and the config and
-    // session records come first in the session.
-    let mut journal = None;
-    let recorder = match recorder {
-        Some(r) => Some(r),
-        None => crate::journal_sink::open_for_run(loaded, duration)?.map(|(sink, info)| {
-            journal = Some(info);
-            Box::new(sink) as Box<dyn RecordSink>
-        }),
-    };
-    // Seeded with what the journal restored: positions, open orders, FIX sequence numbers.
-    let (mut parts, probes) =
-        crate::wiring::build_with_probes(loaded, recorder, journal.as_ref().map(|j| &j.start))?;
-    if let Some(j) = &journal {
-        parts.order_ids = j.order_ids.clone();
-    }
+    // The journal is opened before anything starts (a second writer is refused here) and the
+    // parts are seeded with what it restored.
+    let crate::wiring::RunParts { parts, probes, journal } =
+        crate::wiring::build_for_run(loaded, duration, recorder)?;
     tracing::info!(layout = %parts.plan.describe().trim_end().replace('\n', "; "), "starting pipeline");
     let started = Instant::now();
     let pipeline = Pipeline::start(parts)?;

@@ -34,18 +34,44 @@ pub fn build(
     loaded: &Loaded,
     recorder: Option<Box<dyn RecordSink>>,
 ) -> anyhow::Result<PipelineParts> {
-    build_restored(loaded, recorder, None)
+    build_with_probes(loaded, recorder, None).map(|(parts, _)| parts)
 }
 
-/// As [`build`], starting from what the journal restored: the risk stage is seeded with its
-/// positions and open orders, and a FIX gateway tracks those orders and publishes its
-/// sequence numbers for the journal's checkpoints.
-pub fn build_restored(
+/// Everything a run of `loaded` starts from, in the order `tickline run` needs it.
+#[derive(Debug)]
+pub struct RunParts {
+    /// The pipeline's parts, seeded with what the journal restored.
+    pub parts: PipelineParts,
+    /// Handles the admin port reads.
+    pub probes: Probes,
+    /// The journal opened for the run (`None`: none configured, or `recorder` was given).
+    pub journal: Option<crate::journal_sink::RunJournal>,
+}
+
+/// Opens the journal `loaded` configures (unless `recorder` is given), first, so a second
+/// writer is refused before anything starts and the config and session records lead the
+/// session; then builds the parts seeded with what it restored (positions, open orders, FIX
+/// sequence numbers), client order ids continuing after the journal's. `duration` is the
+/// run's effective duration, for the config record.
+pub fn build_for_run(
     loaded: &Loaded,
+    duration: Option<std::time::Duration>,
     recorder: Option<Box<dyn RecordSink>>,
-    start: Option<&StartState>,
-) -> anyhow::Result<PipelineParts> {
-    build_with_probes(loaded, recorder, start).map(|(parts, _)| parts)
+) -> anyhow::Result<RunParts> {
+    let mut journal = None;
+    let recorder = match recorder {
+        Some(r) => Some(r),
+        None => crate::journal_sink::open_for_run(loaded, duration)?.map(|(sink, info)| {
+            journal = Some(info);
+            Box::new(sink) as Box<dyn RecordSink>
+        }),
+    };
+    let (mut parts, probes) =
+        build_with_probes(loaded, recorder, journal.as_ref().map(|j| &j.start))?;
+    if let Some(j) = &journal {
+        parts.order_ids = j.order_ids.clone();
+    }
+    Ok(RunParts { parts, probes, journal })
 }
 
 /// What the admin port reads of the parts beside the pipeline's telemetry: handles taken
@@ -58,7 +84,10 @@ pub struct Probes {
     pub gateway: Arc<LogonState>,
 }
 
-/// As [`build_restored`], also returning the [`Probes`] the admin port reads.
+/// As [`build`], starting from what the journal restored (the risk stage is seeded with its
+/// positions and open orders, and a FIX gateway tracks those orders and publishes its
+/// sequence numbers for the journal's checkpoints), also returning the [`Probes`] the admin
+/// port reads.
 pub fn build_with_probes(
     loaded: &Loaded,
     recorder: Option<Box<dyn RecordSink>>,

@@ -170,11 +170,7 @@ pub(crate) fn run<F: Flavor + 'static>(
     wait: &str,
     cores: Cores,
 ) -> anyhow::Result<Sample> {
-    let mut journal = None;
-    let recorder = tickline_tools::journal_sink::open_for_run(loaded, None)?.map(|(sink, info)| {
-        journal = Some(info);
-        Box::new(sink) as Box<dyn RecordSink>
-    });
+    // Built exactly as tickline's own run builds them (journal opened first, ids continuing).
     let PipelineParts {
         registry,
         feeds,
@@ -186,8 +182,7 @@ pub(crate) fn run<F: Flavor + 'static>(
         risk,
         order_ids,
         ..
-    } = tickline_tools::wiring::build(loaded, recorder)?;
-    let order_ids = journal.as_ref().map_or(order_ids, |j| j.order_ids.clone());
+    } = tickline_tools::wiring::build_for_run(loaded, None, None)?.parts;
     let routes: Vec<Vec<u16>> =
         tickline_engine::stage::strategy_routes(registry.len(), &strategies);
     let wait = WaitStrategy::from_name(wait).unwrap_or(WaitStrategy::spin_yield());

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 use tickline_engine::alloc_count;
-use tickline_engine::record::RecordSink;
 use tickline_engine::runtime::{Outcome, Pipeline};
 use tickline_engine::telemetry::TelemetrySnapshot;
 use tickline_tools::config::Loaded;
@@ -49,15 +48,7 @@ impl Mark {
 }
 
 pub(crate) fn run(loaded: &Loaded, window: &Window) -> anyhow::Result<Sample> {
-    let mut journal = None;
-    let recorder = tickline_tools::journal_sink::open_for_run(loaded, None)?.map(|(sink, info)| {
-        journal = Some(info);
-        Box::new(sink) as Box<dyn RecordSink>
-    });
-    let mut parts = tickline_tools::wiring::build(loaded, recorder)?;
-    if let Some(j) = &journal {
-        parts.order_ids = j.order_ids.clone();
-    }
+    let parts = tickline_tools::wiring::build_for_run(loaded, None, None)?.parts;
     let pipeline = Pipeline::start(parts)?;
     std::thread::sleep(window.warmup);
     let a = Mark::start(&pipeline);
