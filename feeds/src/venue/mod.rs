@@ -1,4 +1,5 @@
 //! One folder per venue: its decoder, its book sync procedure and its handler.
 
 pub mod binance;
+mod live;
 pub mod okx;

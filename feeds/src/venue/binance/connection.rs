@@ -25,21 +25,18 @@ use std::time::Duration;
 use rustls::ClientConfig;
 use tickline_engine::stage::{Feed, FeedStatus, TickBatch};
 use tickline_engine::types::{Clock, InstrumentId, InstrumentRegistry, Nanos, TickFlags};
-use tungstenite::Message;
 
 use super::handler::{BinanceConfig, BinanceHandler};
 use super::sync::SyncOutcome;
 use super::VENUE;
 pub use crate::capture_writer::CaptureConfig;
-use crate::capture_writer::CaptureWriter;
 use crate::feed_health::FeedHealth;
-use crate::outbox::{LogGate, Outbox};
-use crate::payload::Payload;
-use crate::reasonability::{Reasonability, ReasonabilityConfig};
-use crate::venue_telemetry::{VenueFeedTelemetry, DECODE_SAMPLE_EVERY};
+use crate::reasonability::ReasonabilityConfig;
+use crate::venue::live::{lookup_symbols, Change, LiveCore, LiveSpec};
+use crate::venue_telemetry::VenueFeedTelemetry;
 use crate::ws::{
-    Backoff, CloseReason, ConnTelemetry, ConnectionConfig, ConnectionError, Endpoint, HttpGet,
-    HttpPoll, RateWindow, SessionEvent, WsSession,
+    Backoff, CloseReason, ConnectionConfig, ConnectionError, Endpoint, HttpGet, HttpPoll,
+    RateWindow, SessionEvent,
 };
 
 /// Default stream channels per symbol.
@@ -56,11 +53,6 @@ pub const MAX_STREAMS: usize = 1_024;
 pub const CONNECTS_PER_WINDOW: u32 = 300;
 /// The window of [`CONNECTS_PER_WINDOW`].
 pub const CONNECT_WINDOW: Duration = Duration::from_secs(300);
-/// Frames (or connection events) handled per poll at most, so a flood cannot starve the
-/// thread's other stages.
-const EVENTS_PER_POLL: usize = 256;
-/// One bad-input log line per second at most.
-const LOG_INTERVAL_NS: i64 = 1_000_000_000;
 
 /// Settings of a live Binance feed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,9 +117,8 @@ struct Fetch {
 /// The live Binance feed: owns its socket, books and capture; polled by the feed thread.
 #[derive(Debug)]
 pub struct BinanceFeed {
-    name: String,
+    core: LiveCore,
     handler: BinanceHandler,
-    session: WsSession,
     rest: Endpoint,
     tls: Option<Arc<ClientConfig>>,
     /// (instrument, REST symbol) of each subscribed symbol.
@@ -139,12 +130,6 @@ pub struct BinanceFeed {
     next_fetch: Nanos,
     fetch_backoff: Backoff,
     fetch_limiter: RateWindow,
-    outbox: Outbox,
-    capture: Option<CaptureWriter>,
-    telemetry: Arc<VenueFeedTelemetry>,
-    frames_seen: u64,
-    bad_input_log: LogGate,
-    stopped: bool,
 }
 
 impl BinanceFeed {
@@ -162,17 +147,16 @@ impl BinanceFeed {
         if cfg.symbols.is_empty() || cfg.channels.is_empty() {
             return Err(venue_err("needs at least one symbol and one channel".into()));
         }
-        let mut instruments = Vec::new();
-        let mut streams = Vec::new();
-        for sym in &cfg.symbols {
-            let id = registry
-                .lookup(VENUE, sym)
-                .ok_or_else(|| venue_err(format!("{sym:?} is not a binance instrument")))?;
-            instruments.push((id, sym.to_ascii_uppercase()));
-            for ch in &cfg.channels {
-                streams.push(format!("{}@{ch}", sym.to_ascii_lowercase()));
-            }
-        }
+        let ids = lookup_symbols(registry, VENUE, &cfg.name, &cfg.symbols)?;
+        let instruments: Vec<(InstrumentId, String)> =
+            ids.iter().zip(&cfg.symbols).map(|(id, sym)| (*id, sym.to_ascii_uppercase())).collect();
+        let streams: Vec<String> = cfg
+            .symbols
+            .iter()
+            .flat_map(|sym| {
+                cfg.channels.iter().map(move |ch| format!("{}@{ch}", sym.to_ascii_lowercase()))
+            })
+            .collect();
         if streams.len() > MAX_STREAMS {
             return Err(venue_err(format!(
                 "{} streams: Binance allows {MAX_STREAMS} per connection",
@@ -198,30 +182,26 @@ impl BinanceFeed {
         } else {
             None
         };
-        let capture = match &cfg.capture {
-            Some(c) => Some(CaptureWriter::create(&c.path, c.gzip)?),
-            None => None,
-        };
-        let conn = Arc::new(ConnTelemetry::new());
-        let reason = Reasonability::new(instruments.iter().map(|(id, _)| *id), cfg.reasonability);
-        let books = instruments
-            .iter()
-            .filter_map(|(id, _)| handler.sync(*id).map(|s| (*id, Arc::clone(s.counters()))))
-            .collect();
-        let mut telemetry = VenueFeedTelemetry::new(
-            Arc::clone(&conn),
-            Arc::clone(handler.telemetry()),
-            books,
-            Arc::clone(reason.counters()),
-            capture.as_ref().map(|c| Arc::clone(c.counters())),
-        );
-        telemetry.keeps_books = cfg.channels.iter().any(|c| c.starts_with("depth"));
-        let telemetry = Arc::new(telemetry);
-        let session = WsSession::new(endpoint, cfg.connection.clone(), tls.clone(), None, conn);
+        let core = LiveCore::new(LiveSpec {
+            name: cfg.name.clone(),
+            venue: VENUE,
+            endpoint,
+            tls: tls.clone(),
+            ping: None,
+            connection: &cfg.connection,
+            instruments: &ids,
+            reasonability: cfg.reasonability,
+            capture: cfg.capture.as_ref(),
+            handler: Arc::clone(handler.telemetry()),
+            books: ids
+                .iter()
+                .filter_map(|id| handler.sync(*id).map(|s| (*id, Arc::clone(s.counters()))))
+                .collect(),
+            keeps_books: cfg.channels.iter().any(|c| c.starts_with("depth")),
+        })?;
         Ok(BinanceFeed {
-            name: cfg.name,
+            core,
             handler,
-            session,
             rest,
             tls,
             instruments,
@@ -236,23 +216,17 @@ impl BinanceFeed {
                 Clock::now().0 as u64,
             ),
             fetch_limiter: RateWindow::new(cfg.snapshots_per_minute, Duration::from_secs(60)),
-            outbox: Outbox::new(reason, Arc::clone(&telemetry)),
-            capture,
-            telemetry,
-            frames_seen: 0,
-            bad_input_log: LogGate::default(),
-            stopped: false,
         })
     }
 
     /// The counters (clone the `Arc` for the sidecar before handing the feed to the runtime).
     pub fn telemetry(&self) -> &Arc<VenueFeedTelemetry> {
-        &self.telemetry
+        &self.core.telemetry
     }
 
     /// The health handle for the admin port (take it before handing the feed to the runtime).
     pub fn health(&self) -> FeedHealth {
-        FeedHealth::Venue(Arc::clone(&self.telemetry))
+        self.core.health()
     }
 
     /// The handler (books, sync state).
@@ -262,40 +236,16 @@ impl BinanceFeed {
 
     /// The WebSocket URL connected to.
     pub fn url(&self) -> String {
-        self.session.endpoint().url()
+        self.core.session.endpoint().url()
     }
 
-    fn on_message(&mut self, msg: Message, out: &mut TickBatch) {
-        let recv = Clock::now();
-        let payload = match &msg {
-            Message::Text(t) => Payload::Text(t.as_bytes()),
-            Message::Binary(b) => Payload::Binary(b),
-            _ => return,
-        };
-        if let (Some(c), Payload::Text(bytes)) = (&mut self.capture, payload) {
-            c.write(recv, bytes);
-        }
-        self.frames_seen += 1;
-        let sample = self.frames_seen % DECODE_SAMPLE_EVERY == 0;
-        let outbox = &mut self.outbox;
-        let r = self.handler.on_frame(recv, payload, &mut |t| outbox.emit(out, t));
-        if sample {
-            self.telemetry.decode_ns.record(Clock::now().since(recv));
-        }
-        if let Err(kind) = r {
-            if let Some(held_back) = self.bad_input_log.allow(recv, LOG_INTERVAL_NS) {
-                let sample = String::from_utf8_lossy(&payload.bytes()[..payload.len().min(200)]);
-                tracing::warn!(feed = %self.name, kind = kind.as_str(), held_back, %sample, "bad frame from binance");
-            }
-        }
-    }
-
+    /// The connection closed: a snapshot in flight is dropped and, if it had been open,
+    /// diffs were lost and every book starts over.
     fn on_closed(&mut self, now: Nanos, was_open: bool, out: &mut TickBatch) {
         self.fetch = None;
         if was_open {
-            // Diffs were lost while the socket was down: every book starts over.
             self.handler.resync_all();
-            self.outbox.invalidate_all(now, out);
+            self.core.republish_stale(now, out);
         }
     }
 
@@ -313,10 +263,8 @@ impl BinanceFeed {
                 HttpPoll::Done(resp) if resp.status == 200 => {
                     self.fetch = None;
                     let recv = Clock::now();
-                    if let Some(c) = &mut self.capture {
-                        c.write(recv, &resp.body);
-                    }
-                    let outbox = &mut self.outbox;
+                    self.core.capture(recv, &resp.body);
+                    let outbox = &mut self.core.outbox;
                     match self
                         .handler
                         .on_snapshot(instrument, recv, &resp.body, &mut |t| outbox.emit(out, t))
@@ -343,14 +291,14 @@ impl BinanceFeed {
                 }
             };
             if let Some(why) = failed {
-                self.telemetry.snapshot_failures.inc();
+                self.core.telemetry.snapshot_failures.inc();
                 let delay = self.fetch_backoff.next_delay();
                 self.next_fetch = self.next_fetch.max(now.add_nanos(delay.as_nanos() as i64));
-                tracing::warn!(feed = %self.name, %instrument, reason = %why, retry_in_ms = delay.as_millis() as u64, "binance depth snapshot failed");
+                tracing::warn!(feed = %self.core.name, %instrument, reason = %why, retry_in_ms = delay.as_millis() as u64, "binance depth snapshot failed");
             }
             return;
         }
-        if !self.session.is_open() || now < self.next_fetch {
+        if !self.core.session.is_open() || now < self.next_fetch {
             return;
         }
         let Some(i) = self.snapshot_due() else { return };
@@ -373,52 +321,46 @@ impl BinanceFeed {
             self.max_snapshot_bytes,
             now.add_nanos(self.snapshot_timeout_ns),
         );
-        self.telemetry.snapshot_requests.inc();
+        self.core.telemetry.snapshot_requests.inc();
         self.fetch = Some(Fetch { instrument, get });
     }
 }
 
 impl Feed for BinanceFeed {
     fn name(&self) -> &str {
-        &self.name
+        &self.core.name
     }
 
     fn poll(&mut self, now: Nanos, out: &mut TickBatch) -> FeedStatus {
-        if self.stopped {
+        if self.core.is_stopped() {
             return FeedStatus::Finished;
         }
-        self.outbox.drain(out);
-        for _ in 0..EVENTS_PER_POLL {
-            if out.is_full() || self.outbox.has_pending() {
-                break;
-            }
-            match self.session.poll(now) {
-                SessionEvent::Idle => break,
-                SessionEvent::Opened { .. } => {
+        let mut budget = self.core.begin_poll(out);
+        while let Some(change) = self.core.next_change(
+            now,
+            out,
+            &mut budget,
+            |recv, payload, outbox, out| {
+                self.handler.on_frame(recv, payload, &mut |t| outbox.emit(out, t))
+            },
+            |r, _| r.as_ref().err().map(|kind| kind.as_str()),
+        ) {
+            match change {
+                Change::Opened => {
                     self.fetch_backoff.reset();
                     self.next_fetch = now;
                 }
-                SessionEvent::Closed { was_open, .. } => self.on_closed(now, was_open, out),
-                SessionEvent::Message(m) => self.on_message(m, out),
+                Change::Closed { was_open } => self.on_closed(now, was_open, out),
             }
         }
         self.poll_snapshot(now, out);
-        self.outbox.sweep(now, out);
+        self.core.sweep(now, out);
         FeedStatus::Live
     }
 
     fn stop(&mut self) {
-        if self.stopped {
-            return;
-        }
-        self.stopped = true;
-        self.session.stop();
         self.fetch = None;
-        if let Some(mut c) = self.capture.take() {
-            if let Err(e) = c.finish() {
-                tracing::warn!(feed = %self.name, path = %c.path().display(), error = %e, "capture not completed");
-            }
-        }
+        self.core.stop();
     }
 }
 
@@ -426,7 +368,7 @@ impl BinanceFeed {
     /// Drops the open connection now, as if the venue had (reconnects after the backoff).
     pub fn force_reconnect(&mut self, now: Nanos, out: &mut TickBatch) {
         if let SessionEvent::Closed { was_open, .. } =
-            self.session.reconnect(now, CloseReason::Requested)
+            self.core.session.reconnect(now, CloseReason::Requested)
         {
             self.on_closed(now, was_open, out);
         }

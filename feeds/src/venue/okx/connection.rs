@@ -15,21 +15,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tickline_engine::stage::{Feed, FeedStatus, TickBatch};
-use tickline_engine::types::{Clock, InstrumentId, InstrumentRegistry, Nanos};
-use tungstenite::Message;
+use tickline_engine::types::{InstrumentId, InstrumentRegistry, Nanos};
 
 use super::handler::{OkxConfig, OkxFrameEvent, OkxHandler};
 use super::VENUE;
-use crate::capture_writer::{CaptureConfig, CaptureWriter};
+use crate::capture_writer::CaptureConfig;
 use crate::feed_health::FeedHealth;
-use crate::outbox::{LogGate, Outbox};
-use crate::payload::Payload;
-use crate::reasonability::{Reasonability, ReasonabilityConfig};
-use crate::venue_telemetry::{VenueFeedTelemetry, DECODE_SAMPLE_EVERY};
-use crate::ws::{
-    ClientPing, ConnTelemetry, ConnectionConfig, ConnectionError, Endpoint, RateWindow,
-    SessionEvent, WsSession,
-};
+use crate::reasonability::ReasonabilityConfig;
+use crate::venue::live::{lookup_symbols, Change, LiveCore, LiveSpec};
+use crate::venue_telemetry::VenueFeedTelemetry;
+use crate::ws::{ClientPing, ConnectionConfig, ConnectionError, Endpoint, RateWindow};
 
 /// Default channels per instrument.
 pub const DEFAULT_OKX_CHANNELS: [&str; 3] = ["books", "bbo-tbt", "trades"];
@@ -43,8 +38,6 @@ pub const SUBSCRIPTIONS_PER_HOUR: u32 = 480;
 pub const CONNECTS_PER_SECOND: u32 = 3;
 /// Arguments per subscribe message (OKX caps a request at 64 KB).
 const ARGS_PER_MESSAGE: usize = 200;
-const EVENTS_PER_POLL: usize = 256;
-const LOG_INTERVAL_NS: i64 = 1_000_000_000;
 
 /// Settings of a live OKX feed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,9 +90,8 @@ impl OkxFeedConfig {
 /// The live OKX feed.
 #[derive(Debug)]
 pub struct OkxFeed {
-    name: String,
+    core: LiveCore,
     handler: OkxHandler,
-    session: WsSession,
     /// (instrument, instId) per subscribed instrument.
     instruments: Vec<(InstrumentId, String)>,
     channels: Vec<String>,
@@ -110,12 +102,6 @@ pub struct OkxFeed {
     resubscribe_ns: i64,
     subscriptions_per_hour: u32,
     limiter: RateWindow,
-    outbox: Outbox,
-    capture: Option<CaptureWriter>,
-    telemetry: Arc<VenueFeedTelemetry>,
-    frames_seen: u64,
-    bad_input_log: LogGate,
-    stopped: bool,
 }
 
 fn args(pairs: &[(&str, &str)]) -> String {
@@ -141,13 +127,9 @@ impl OkxFeed {
         if cfg.symbols.is_empty() || cfg.channels.is_empty() {
             return Err(venue_err("needs at least one symbol and one channel".into()));
         }
-        let mut instruments = Vec::new();
-        for sym in &cfg.symbols {
-            let id = registry
-                .lookup(VENUE, sym)
-                .ok_or_else(|| venue_err(format!("{sym:?} is not an okx instrument")))?;
-            instruments.push((id, sym.clone()));
-        }
+        let ids = lookup_symbols(registry, VENUE, &cfg.name, &cfg.symbols)?;
+        let instruments: Vec<(InstrumentId, String)> =
+            ids.iter().copied().zip(cfg.symbols.iter().cloned()).collect();
         for ch in &cfg.channels {
             if !["books", "books-l2-tbt", "books50-l2-tbt", "bbo-tbt", "trades"]
                 .contains(&ch.as_str())
@@ -164,36 +146,26 @@ impl OkxFeed {
         } else {
             None
         };
-        let capture = match &cfg.capture {
-            Some(c) => Some(CaptureWriter::create(&c.path, c.gzip)?),
-            None => None,
-        };
-        let conn = Arc::new(ConnTelemetry::new());
-        let reason = Reasonability::new(instruments.iter().map(|(id, _)| *id), cfg.reasonability);
-        let books = instruments
-            .iter()
-            .filter_map(|(id, _)| handler.sync(*id).map(|s| (*id, Arc::clone(s.counters()))))
-            .collect();
-        let mut telemetry = VenueFeedTelemetry::new(
-            Arc::clone(&conn),
-            Arc::clone(handler.telemetry()),
-            books,
-            Arc::clone(reason.counters()),
-            capture.as_ref().map(|c| Arc::clone(c.counters())),
-        );
-        telemetry.keeps_books = cfg.channels.iter().any(|c| c.starts_with("books"));
-        let telemetry = Arc::new(telemetry);
-        let session = WsSession::new(
+        let core = LiveCore::new(LiveSpec {
+            name: cfg.name.clone(),
+            venue: VENUE,
             endpoint,
-            cfg.connection.clone(),
             tls,
-            Some(ClientPing::Text("ping")),
-            conn,
-        );
+            ping: Some(ClientPing::Text("ping")),
+            connection: &cfg.connection,
+            instruments: &ids,
+            reasonability: cfg.reasonability,
+            capture: cfg.capture.as_ref(),
+            handler: Arc::clone(handler.telemetry()),
+            books: ids
+                .iter()
+                .filter_map(|id| handler.sync(*id).map(|s| (*id, Arc::clone(s.counters()))))
+                .collect(),
+            keeps_books: cfg.channels.iter().any(|c| c.starts_with("books")),
+        })?;
         Ok(OkxFeed {
-            name: cfg.name,
+            core,
             handler,
-            session,
             resubscribe_at: vec![Nanos::ZERO; instruments.len()],
             instruments,
             book_channel: cfg.channels.iter().find(|c| c.starts_with("books")).cloned(),
@@ -201,23 +173,17 @@ impl OkxFeed {
             resubscribe_ns: i64::try_from(cfg.resubscribe_after.as_nanos()).unwrap_or(i64::MAX),
             subscriptions_per_hour: cfg.subscriptions_per_hour,
             limiter: RateWindow::new(cfg.subscriptions_per_hour, Duration::from_secs(3600)),
-            outbox: Outbox::new(reason, Arc::clone(&telemetry)),
-            capture,
-            telemetry,
-            frames_seen: 0,
-            bad_input_log: LogGate::default(),
-            stopped: false,
         })
     }
 
     /// The counters.
     pub fn telemetry(&self) -> &Arc<VenueFeedTelemetry> {
-        &self.telemetry
+        &self.core.telemetry
     }
 
     /// The health handle for the admin port (take it before handing the feed to the runtime).
     pub fn health(&self) -> FeedHealth {
-        FeedHealth::Venue(Arc::clone(&self.telemetry))
+        self.core.health()
     }
 
     /// The handler (books, sync state).
@@ -227,7 +193,7 @@ impl OkxFeed {
 
     fn send(&mut self, op: &str, pairs: &[(&str, &str)]) -> bool {
         let msg = format!(r#"{{"op":"{op}","args":[{}]}}"#, args(pairs));
-        self.session.send_text(&msg)
+        self.core.session.send_text(&msg)
     }
 
     fn on_open(&mut self, now: Nanos) {
@@ -250,7 +216,7 @@ impl OkxFeed {
 
     fn resubscribe_books(&mut self, now: Nanos) {
         let Some(channel) = self.book_channel.clone() else { return };
-        if !self.session.is_open() {
+        if !self.core.session.is_open() {
             return;
         }
         for i in 0..self.instruments.len() {
@@ -267,86 +233,54 @@ impl OkxFeed {
             self.limiter.try_take(now);
             self.send("unsubscribe", &[(&channel, &inst)]);
             self.send("subscribe", &[(&channel, &inst)]);
-            self.telemetry.resubscribes.inc();
+            self.core.telemetry.resubscribes.inc();
             self.resubscribe_at[i] = now.add_nanos(self.resubscribe_ns);
-        }
-    }
-
-    fn on_message(&mut self, msg: Message, out: &mut TickBatch) {
-        let recv = Clock::now();
-        let payload = match &msg {
-            Message::Text(t) => Payload::Text(t.as_bytes()),
-            Message::Binary(b) => Payload::Binary(b),
-            _ => return,
-        };
-        if let (Some(c), Payload::Text(bytes)) = (&mut self.capture, payload) {
-            c.write(recv, bytes);
-        }
-        self.frames_seen += 1;
-        let sample = self.frames_seen % DECODE_SAMPLE_EVERY == 0;
-        let outbox = &mut self.outbox;
-        let r = self.handler.on_frame(recv, payload, &mut |t| outbox.emit(out, t));
-        if sample {
-            self.telemetry.decode_ns.record(Clock::now().since(recv));
-        }
-        let problem = match r {
-            Ok(OkxFrameEvent::Control { error: true }) => {
-                self.telemetry.venue_errors.inc();
-                Some("venue error event")
-            }
-            Ok(_) => None,
-            Err(kind) => Some(kind.as_str()),
-        };
-        if let Some(kind) = problem {
-            if let Some(held_back) = self.bad_input_log.allow(recv, LOG_INTERVAL_NS) {
-                let sample = String::from_utf8_lossy(&payload.bytes()[..payload.len().min(200)]);
-                tracing::warn!(feed = %self.name, kind, held_back, %sample, "bad frame from okx");
-            }
         }
     }
 }
 
 impl Feed for OkxFeed {
     fn name(&self) -> &str {
-        &self.name
+        &self.core.name
     }
 
     fn poll(&mut self, now: Nanos, out: &mut TickBatch) -> FeedStatus {
-        if self.stopped {
+        if self.core.is_stopped() {
             return FeedStatus::Finished;
         }
-        self.outbox.drain(out);
-        for _ in 0..EVENTS_PER_POLL {
-            if out.is_full() || self.outbox.has_pending() {
-                break;
-            }
-            match self.session.poll(now) {
-                SessionEvent::Idle => break,
-                SessionEvent::Opened { .. } => self.on_open(now),
-                SessionEvent::Closed { was_open, .. } => {
+        let mut budget = self.core.begin_poll(out);
+        while let Some(change) = self.core.next_change(
+            now,
+            out,
+            &mut budget,
+            |recv, payload, outbox, out| {
+                self.handler.on_frame(recv, payload, &mut |t| outbox.emit(out, t))
+            },
+            |r, telemetry| match r {
+                Ok(OkxFrameEvent::Control { error: true }) => {
+                    telemetry.venue_errors.inc();
+                    Some("venue error event")
+                }
+                Ok(_) => None,
+                Err(kind) => Some(kind.as_str()),
+            },
+        ) {
+            match change {
+                Change::Opened => self.on_open(now),
+                Change::Closed { was_open } => {
                     if was_open {
                         self.handler.resync_all();
-                        self.outbox.invalidate_all(now, out);
+                        self.core.republish_stale(now, out);
                     }
                 }
-                SessionEvent::Message(m) => self.on_message(m, out),
             }
         }
         self.resubscribe_books(now);
-        self.outbox.sweep(now, out);
+        self.core.sweep(now, out);
         FeedStatus::Live
     }
 
     fn stop(&mut self) {
-        if self.stopped {
-            return;
-        }
-        self.stopped = true;
-        self.session.stop();
-        if let Some(mut c) = self.capture.take() {
-            if let Err(e) = c.finish() {
-                tracing::warn!(feed = %self.name, path = %c.path().display(), error = %e, "capture not completed");
-            }
-        }
+        self.core.stop();
     }
 }
