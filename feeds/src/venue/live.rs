@@ -84,20 +84,28 @@ pub(crate) struct LiveCore {
     stopped: bool,
 }
 
-/// Resolves `symbols` to `venue` instruments of `registry`, naming the first that is not one.
-pub(crate) fn lookup_symbols(
+/// A feed-level error of `venue`'s feed `feed`.
+pub(crate) fn venue_error(venue: &'static str, feed: &str, reason: String) -> ConnectionError {
+    ConnectionError::Venue { venue, feed: feed.to_owned(), reason }
+}
+
+/// Checks a subscription has symbols and channels and resolves `symbols` to `venue`
+/// instruments of `registry`, naming the first that is not one.
+pub(crate) fn subscription(
     registry: &InstrumentRegistry,
     venue: &'static str,
     feed: &str,
     symbols: &[String],
+    channels: &[String],
 ) -> Result<Vec<InstrumentId>, ConnectionError> {
+    if symbols.is_empty() || channels.is_empty() {
+        return Err(venue_error(venue, feed, "needs at least one symbol and one channel".into()));
+    }
     symbols
         .iter()
         .map(|sym| {
-            registry.lookup(venue, sym).ok_or_else(|| ConnectionError::Venue {
-                venue,
-                feed: feed.to_owned(),
-                reason: format!("{sym:?} is not a {venue} instrument"),
+            registry.lookup(venue, sym).ok_or_else(|| {
+                venue_error(venue, feed, format!("{sym:?} is not an instrument of venue {venue:?}"))
             })
         })
         .collect()

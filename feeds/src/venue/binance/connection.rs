@@ -32,7 +32,7 @@ use super::VENUE;
 pub use crate::capture_writer::CaptureConfig;
 use crate::feed_health::FeedHealth;
 use crate::reasonability::ReasonabilityConfig;
-use crate::venue::live::{lookup_symbols, Change, LiveCore, LiveSpec};
+use crate::venue::live::{subscription, venue_error, Change, LiveCore, LiveSpec};
 use crate::venue_telemetry::VenueFeedTelemetry;
 use crate::ws::{
     Backoff, CloseReason, ConnectionConfig, ConnectionError, Endpoint, HttpGet, HttpPoll,
@@ -138,16 +138,9 @@ impl BinanceFeed {
         registry: &InstrumentRegistry,
         cfg: BinanceFeedConfig,
     ) -> Result<BinanceFeed, ConnectionError> {
-        let venue_err = |reason: String| ConnectionError::Venue {
-            venue: VENUE,
-            feed: cfg.name.clone(),
-            reason,
-        };
+        let venue_err = |reason: String| venue_error(VENUE, &cfg.name, reason);
         let handler = BinanceHandler::new(registry, cfg.handler)?;
-        if cfg.symbols.is_empty() || cfg.channels.is_empty() {
-            return Err(venue_err("needs at least one symbol and one channel".into()));
-        }
-        let ids = lookup_symbols(registry, VENUE, &cfg.name, &cfg.symbols)?;
+        let ids = subscription(registry, VENUE, &cfg.name, &cfg.symbols, &cfg.channels)?;
         let instruments: Vec<(InstrumentId, String)> =
             ids.iter().zip(&cfg.symbols).map(|(id, sym)| (*id, sym.to_ascii_uppercase())).collect();
         let streams: Vec<String> = cfg

@@ -22,7 +22,7 @@ use super::VENUE;
 use crate::capture_writer::CaptureConfig;
 use crate::feed_health::FeedHealth;
 use crate::reasonability::ReasonabilityConfig;
-use crate::venue::live::{lookup_symbols, Change, LiveCore, LiveSpec};
+use crate::venue::live::{subscription, venue_error, Change, LiveCore, LiveSpec};
 use crate::venue_telemetry::VenueFeedTelemetry;
 use crate::ws::{ClientPing, ConnectionConfig, ConnectionError, Endpoint, RateWindow};
 
@@ -118,16 +118,9 @@ impl OkxFeed {
         registry: &InstrumentRegistry,
         cfg: OkxFeedConfig,
     ) -> Result<OkxFeed, ConnectionError> {
-        let venue_err = |reason: String| ConnectionError::Venue {
-            venue: VENUE,
-            feed: cfg.name.clone(),
-            reason,
-        };
+        let venue_err = |reason: String| venue_error(VENUE, &cfg.name, reason);
         let handler = OkxHandler::new(registry, cfg.handler)?;
-        if cfg.symbols.is_empty() || cfg.channels.is_empty() {
-            return Err(venue_err("needs at least one symbol and one channel".into()));
-        }
-        let ids = lookup_symbols(registry, VENUE, &cfg.name, &cfg.symbols)?;
+        let ids = subscription(registry, VENUE, &cfg.name, &cfg.symbols, &cfg.channels)?;
         let instruments: Vec<(InstrumentId, String)> =
             ids.iter().copied().zip(cfg.symbols.iter().cloned()).collect();
         for ch in &cfg.channels {
