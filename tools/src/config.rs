@@ -392,9 +392,15 @@ impl Config {
     pub fn parse(text: &str, origin: &str) -> Result<Loaded, LoadError> {
         let config: Config = toml::from_str(text)
             .map_err(|e| LoadError::Parse { origin: origin.to_owned(), message: e.to_string() })?;
+        config.into_loaded(origin)
+    }
+
+    /// Validates a config built or edited in code (a harness overriding a loaded one) as
+    /// [`Config::parse`] validates text.
+    pub fn into_loaded(self, origin: &str) -> Result<Loaded, LoadError> {
         let invalid = |error| LoadError::Invalid { origin: origin.to_owned(), error };
-        let (registry, duration) = config.validate().map_err(invalid)?;
-        Ok(Loaded { config, registry, duration, origin: origin.to_owned(), path: None })
+        let (registry, duration) = self.validate().map_err(invalid)?;
+        Ok(Loaded { config: self, registry, duration, origin: origin.to_owned(), path: None })
     }
 
     fn validate(&self) -> Result<(InstrumentRegistry, Option<Duration>), ConfigError> {

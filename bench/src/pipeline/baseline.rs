@@ -35,7 +35,7 @@ use tickline_engine::types::{
 };
 use tickline_tools::config::Loaded;
 
-use super::{new_histogram, Cores, Sample, Window};
+use super::{new_histogram, Cores, Window, WindowStats};
 
 /// How long an idle blocking receive waits before looking around (exec reports, shutdown).
 const IDLE: Duration = Duration::from_millis(1);
@@ -169,7 +169,7 @@ pub(crate) fn run<F: Flavor + 'static>(
     window: &Window,
     wait: &str,
     cores: Cores,
-) -> anyhow::Result<Sample> {
+) -> anyhow::Result<WindowStats> {
     // Built exactly as tickline's own run builds them (journal opened first, ids continuing).
     let PipelineParts {
         registry,
@@ -236,7 +236,7 @@ pub(crate) fn run<F: Flavor + 'static>(
         Some(h) => join(h, "recorder")??,
         None => 0,
     };
-    Ok(Sample {
+    Ok(WindowStats {
         secs: end.duration_since(start).as_secs_f64(),
         ticks: t1 - t0,
         hist,

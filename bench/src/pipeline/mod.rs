@@ -211,9 +211,7 @@ impl HarnessConfig {
         if let Some(dir) = journal_dir {
             c.journal.dir = dir.to_path_buf();
         }
-        let text = toml::to_string(&c)
-            .map_err(|e| anyhow::anyhow!("config {}: cannot re-serialise it: {e}", self.origin))?;
-        Ok(Config::parse(&text, &self.origin)?)
+        Ok(c.into_loaded(&self.origin)?)
     }
 }
 
@@ -281,7 +279,7 @@ fn layout_config(layout: Layout, wait: &str, available: &[usize]) -> LayoutConfi
     }
 }
 
-/// One run's results over its measured window.
+/// One run: what ran, and what its measured window showed.
 #[derive(Debug)]
 pub struct Measured {
     /// What joined the stages.
@@ -292,6 +290,13 @@ pub struct Measured {
     pub phase: Phase,
     /// Ticks per second offered per synthetic feed (0: as fast as taken).
     pub offered_rate: u64,
+    /// The measured window.
+    pub window: WindowStats,
+}
+
+/// What a contender's run showed over its measured window.
+#[derive(Debug)]
+pub struct WindowStats {
     /// Length of the measured window, seconds.
     pub secs: f64,
     /// Ticks the strategy stage handled in the window.
@@ -310,7 +315,7 @@ pub struct Measured {
     pub records: u64,
 }
 
-impl Measured {
+impl WindowStats {
     /// Ticks handled per second.
     pub fn ticks_per_sec(&self) -> f64 {
         if self.secs > 0.0 {
@@ -333,6 +338,15 @@ impl Measured {
     pub fn drops(&self) -> u64 {
         self.conflated + self.dropped + self.lost
     }
+
+    /// The latency at quantile `q`, ns (0 without samples).
+    pub fn quantile(&self, q: f64) -> u64 {
+        if self.hist.is_empty() {
+            0
+        } else {
+            self.hist.value_at_quantile(q)
+        }
+    }
 }
 
 /// A histogram for nanosecond latencies: 1 ns to 2^41 ns, 3 significant digits (the range of
@@ -346,6 +360,8 @@ pub fn new_histogram() -> Histogram<u64> {
 /// a line before each run.
 pub fn run(cfg: &HarnessConfig, mut progress: impl FnMut(&str)) -> anyhow::Result<Report> {
     tickline_engine::types::Clock::init();
+    let span = Window { warmup: cfg.warmup, measure: cfg.measure };
+    let staged = Cores::of(Layout::Split, &tickline_engine::runtime::available_cores());
     let mut runs = Vec::new();
     for &phase in &cfg.phases {
         for &contender in &cfg.contenders {
@@ -369,40 +385,21 @@ pub fn run(cfg: &HarnessConfig, mut progress: impl FnMut(&str)) -> anyhow::Resul
                     let _ = std::fs::remove_dir_all(d);
                 }
                 let loaded = cfg.loaded_for(layout, phase, dir.as_deref())?;
-                let window = Window { warmup: cfg.warmup, measure: cfg.measure };
                 let result = match contender {
-                    Contender::Tickline => ours::run(&loaded, &window),
-                    Contender::CrossbeamChannel => baseline::run::<baseline::Crossbeam>(
-                        &loaded,
-                        &window,
-                        &cfg.wait,
-                        Cores::of(Layout::Split, &tickline_engine::runtime::available_cores()),
-                    ),
-                    Contender::StdMpsc => baseline::run::<baseline::StdMpsc>(
-                        &loaded,
-                        &window,
-                        &cfg.wait,
-                        Cores::of(Layout::Split, &tickline_engine::runtime::available_cores()),
-                    ),
+                    Contender::Tickline => ours::run(&loaded, &span),
+                    Contender::CrossbeamChannel => {
+                        baseline::run::<baseline::Crossbeam>(&loaded, &span, &cfg.wait, staged)
+                    }
+                    Contender::StdMpsc => {
+                        baseline::run::<baseline::StdMpsc>(&loaded, &span, &cfg.wait, staged)
+                    }
                 };
                 if let (Some(d), false) = (&dir, cfg.keep_journal) {
                     let _ = std::fs::remove_dir_all(d);
                 }
-                let sample = result.map_err(|e| e.context(format!("run {label}")))?;
-                runs.push(Measured {
-                    contender,
-                    layout,
-                    phase,
-                    offered_rate: if phase == Phase::Latency { cfg.rate } else { 0 },
-                    secs: sample.secs,
-                    ticks: sample.ticks,
-                    hist: sample.hist,
-                    conflated: sample.conflated,
-                    dropped: sample.dropped,
-                    lost: sample.lost,
-                    allocs: sample.allocs,
-                    records: sample.records,
-                });
+                let window = result.map_err(|e| e.context(format!("run {label}")))?;
+                let offered_rate = if phase == Phase::Latency { cfg.rate } else { 0 };
+                runs.push(Measured { contender, layout, phase, offered_rate, window });
             }
         }
     }
@@ -414,19 +411,6 @@ pub fn run(cfg: &HarnessConfig, mut progress: impl FnMut(&str)) -> anyhow::Resul
 pub(crate) struct Window {
     pub(crate) warmup: Duration,
     pub(crate) measure: Duration,
-}
-
-/// What a contender's runner hands back.
-#[derive(Debug)]
-pub(crate) struct Sample {
-    pub(crate) secs: f64,
-    pub(crate) ticks: u64,
-    pub(crate) hist: Histogram<u64>,
-    pub(crate) conflated: u64,
-    pub(crate) dropped: u64,
-    pub(crate) lost: u64,
-    pub(crate) allocs: u64,
-    pub(crate) records: u64,
 }
 
 #[cfg(test)]

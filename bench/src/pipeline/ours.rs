@@ -9,7 +9,7 @@ use tickline_engine::runtime::{Outcome, Pipeline};
 use tickline_engine::telemetry::TelemetrySnapshot;
 use tickline_tools::config::Loaded;
 
-use super::{Sample, Window};
+use super::{Window, WindowStats};
 
 /// Telemetry at one edge of the measured window.
 struct Mark {
@@ -47,7 +47,7 @@ impl Mark {
     }
 }
 
-pub(crate) fn run(loaded: &Loaded, window: &Window) -> anyhow::Result<Sample> {
+pub(crate) fn run(loaded: &Loaded, window: &Window) -> anyhow::Result<WindowStats> {
     let parts = tickline_tools::wiring::build_for_run(loaded, None, None)?.parts;
     let pipeline = Pipeline::start(parts)?;
     std::thread::sleep(window.warmup);
@@ -65,7 +65,7 @@ pub(crate) fn run(loaded: &Loaded, window: &Window) -> anyhow::Result<Sample> {
     hist.subtract(&a.tick_to_order)
         .map_err(|e| anyhow::anyhow!("tick-to-order histogram went backwards: {e:?}"))?;
     let ((c0, d0), (c1, d1)) = (a.rings(), b.rings());
-    Ok(Sample {
+    Ok(WindowStats {
         secs: b.at.duration_since(a.at).as_secs_f64(),
         ticks: b.strategy_events() - a.strategy_events(),
         hist,

@@ -19,7 +19,26 @@ pub struct Report {
     /// Runs, in the order they ran.
     pub runs: Vec<Measured>,
     /// What was asked for, as printed in the report header.
-    pub settings: Value,
+    pub settings: Settings,
+}
+
+/// The harness settings a report was measured under.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Settings {
+    /// Where the config came from.
+    pub config: String,
+    /// Cores this process may run on.
+    pub cores: usize,
+    /// Ticks/s offered per feed in the latency phase.
+    pub rate: u64,
+    /// Warm-up per run, ms.
+    pub warmup_ms: u64,
+    /// Measured window per run, ms.
+    pub measure_ms: u64,
+    /// tickline's hot-thread wait strategy.
+    pub wait: String,
+    /// Whether the runs recorded into a journal.
+    pub journal: bool,
 }
 
 /// One "tickline vs a baseline" comparison.
@@ -45,23 +64,16 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
 
 impl Report {
     pub(crate) fn new(cfg: &HarnessConfig, runs: Vec<Measured>) -> Report {
-        let settings = json!({
-            "config": cfg.origin,
-            "cores": tickline_engine::runtime::available_cores().len(),
-            "rate": cfg.rate,
-            "warmup_ms": cfg.warmup.as_millis() as u64,
-            "measure_ms": cfg.measure.as_millis() as u64,
-            "wait": cfg.wait,
-            "journal": cfg.journal,
-        });
+        let settings = Settings {
+            config: cfg.origin.clone(),
+            cores: tickline_engine::runtime::available_cores().len(),
+            rate: cfg.rate,
+            warmup_ms: u64::try_from(cfg.warmup.as_millis()).unwrap_or(u64::MAX),
+            measure_ms: u64::try_from(cfg.measure.as_millis()).unwrap_or(u64::MAX),
+            wait: cfg.wait.clone(),
+            journal: cfg.journal,
+        };
         Report { runs, settings }
-    }
-
-    /// The run of `contender` in `layout` and `phase`.
-    pub fn find(&self, contender: Contender, layout: Layout, phase: Phase) -> Option<&Measured> {
-        self.runs
-            .iter()
-            .find(|m| m.contender == contender && m.layout == layout && m.phase == phase)
     }
 
     /// tickline against each baseline, per phase and tickline layout.
@@ -71,20 +83,14 @@ impl Report {
             for base in
                 self.runs.iter().filter(|m| m.contender.is_baseline() && m.phase == ours.phase)
             {
-                let q = |m: &Measured, p: f64| {
-                    if !m.hist.is_empty() {
-                        m.hist.value_at_quantile(p) as f64
-                    } else {
-                        0.0
-                    }
-                };
+                let q = |m: &Measured, p: f64| m.window.quantile(p) as f64;
                 out.push(Ratio {
                     phase: ours.phase,
                     layout: ours.layout,
                     baseline: base.contender,
                     p50: ratio(q(base, 0.5), q(ours, 0.5)),
                     p99: ratio(q(base, 0.99), q(ours, 0.99)),
-                    throughput: ratio(ours.ticks_per_sec(), base.ticks_per_sec()),
+                    throughput: ratio(ours.window.ticks_per_sec(), base.window.ticks_per_sec()),
                 });
             }
         }
@@ -99,25 +105,25 @@ impl Report {
             .map(|m| {
                 let mut lat = serde_json::Map::new();
                 for (name, q) in QUANTILES {
-                    let v = if !m.hist.is_empty() { m.hist.value_at_quantile(q) } else { 0 };
+                    let v = m.window.quantile(q);
                     lat.insert(name.replace('.', "_"), json!(v));
                 }
-                lat.insert("max".into(), json!(m.hist.max()));
-                lat.insert("mean".into(), json!(m.hist.mean().round() as u64));
+                lat.insert("max".into(), json!(m.window.hist.max()));
+                lat.insert("mean".into(), json!(m.window.hist.mean().round() as u64));
                 json!({
                     "contender": m.contender,
                     "layout": m.layout,
                     "phase": m.phase,
                     "offered_rate": m.offered_rate,
-                    "secs": m.secs,
-                    "ticks": m.ticks,
-                    "ticks_per_sec": m.ticks_per_sec().round() as u64,
-                    "orders": m.hist.len(),
+                    "secs": m.window.secs,
+                    "ticks": m.window.ticks,
+                    "ticks_per_sec": m.window.ticks_per_sec().round() as u64,
+                    "orders": m.window.hist.len(),
                     "tick_to_order_ns": Value::Object(lat),
-                    "drops": { "conflated": m.conflated, "dropped": m.dropped, "lost": m.lost },
-                    "allocs": m.allocs,
-                    "allocs_per_tick": m.allocs_per_tick(),
-                    "journal_records": m.records,
+                    "drops": { "conflated": m.window.conflated, "dropped": m.window.dropped, "lost": m.window.lost },
+                    "allocs": m.window.allocs,
+                    "allocs_per_tick": m.window.allocs_per_tick(),
+                    "journal_records": m.window.records,
                 })
             })
             .collect();
@@ -139,14 +145,20 @@ impl Report {
                 m.phase.name(),
                 m.contender.name(),
                 m.layout.name(),
-                fmt_rate(m.ticks_per_sec()),
-                m.hist.len()
+                fmt_rate(m.window.ticks_per_sec()),
+                m.window.hist.len()
             );
             for (_, q) in QUANTILES {
-                let v = if !m.hist.is_empty() { m.hist.value_at_quantile(q) } else { 0 };
+                let v = m.window.quantile(q);
                 let _ = write!(o, " {v} |");
             }
-            let _ = writeln!(o, " {} | {} | {:.4} |", m.hist.max(), m.drops(), m.allocs_per_tick());
+            let _ = writeln!(
+                o,
+                " {} | {} | {:.4} |",
+                m.window.hist.max(),
+                m.window.drops(),
+                m.window.allocs_per_tick()
+            );
         }
         let ratios = self.ratios();
         if !ratios.is_empty() {
@@ -184,13 +196,13 @@ impl Report {
             md,
             "Config `{}`, {} cores, offered rate {} ticks/s per synthetic feed in the latency phase, \
              {} ms warm-up and {} ms measured per run, hot-thread wait `{}`, journal {}.\n",
-            s["config"].as_str().unwrap_or("?"),
-            s["cores"],
-            s["rate"],
-            s["warmup_ms"],
-            s["measure_ms"],
-            s["wait"].as_str().unwrap_or("?"),
-            if s["journal"].as_bool() == Some(true) { "on" } else { "off" },
+            s.config,
+            s.cores,
+            s.rate,
+            s.warmup_ms,
+            s.measure_ms,
+            s.wait,
+            if s.journal { "on" } else { "off" },
         );
         let _ = writeln!(
             md,
@@ -208,11 +220,11 @@ impl Report {
                 .iter()
                 .map(|m| Series {
                     label: format!("{} ({})", m.contender.name(), m.layout.name()),
-                    hist: &m.hist,
+                    hist: &m.window.hist,
                 })
                 .collect();
             let title = match phase {
-                Phase::Latency => format!("tick-to-order, open-loop at {} ticks/s", s["rate"]),
+                Phase::Latency => format!("tick-to-order, open-loop at {} ticks/s", s.rate),
                 Phase::Throughput => "tick-to-order, offered as fast as taken".to_owned(),
             };
             let file = format!("pipeline-{}.svg", phase.name());
