@@ -64,7 +64,14 @@ fn every_contender_moves_ticks_to_orders_and_the_journal() {
         assert_eq!(u(&r["drops"], "lost"), 0, "{r}");
         let lat = &r["tick_to_order_ns"];
         assert!(u(lat, "p50") <= u(lat, "p99") && u(lat, "p99") <= u(lat, "max"), "{r}");
-        assert!(r["allocs_per_tick"].as_f64().is_some(), "{r}");
+        let allocs = r["allocs_per_tick"].as_f64().unwrap_or_else(|| panic!("{r}"));
+        if r["contender"] == "tickline" {
+            // The harness binary counts every allocation of the process in the window. The
+            // bound leaves room for the journal's occasional new segment file (one every
+            // 64 MiB, on its own thread), never for anything done per tick or per order
+            // (about one order in sixty ticks).
+            assert!(allocs < 1e-4, "tickline allocated in steady state: {r}");
+        }
     }
     let ratios = report["ratios"].as_array().expect("ratios array");
     assert_eq!(ratios.len(), 4, "tickline against two baselines in two phases");

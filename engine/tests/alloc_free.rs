@@ -61,3 +61,12 @@ fn the_counter_sees_allocations() {
     std::hint::black_box(&v);
     assert_eq!(alloc_count::thread_allocations(), before + 1);
 }
+
+#[test]
+fn the_process_total_sees_allocations_on_any_thread() {
+    // Benchmarks divide this total by the ticks handled: it must count other threads too.
+    let before = alloc_count::total();
+    std::thread::spawn(|| std::hint::black_box(Vec::<u64>::with_capacity(16))).join().unwrap();
+    // The spawn itself allocates as well; at least the thread's vector must show.
+    assert!(alloc_count::total() > before, "{before} -> {}", alloc_count::total());
+}
