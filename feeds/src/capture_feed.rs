@@ -8,9 +8,10 @@
 //! [`TickFlags::REPLAY`] and stamped with the poll's clock read as its receive time (the
 //! venue's event time stays in `exch_ns`), so tick-to-order is measured on this machine.
 //!
-//! Paced ([`CaptureFeed::with_rate`]), frame `k` is due at `start + k / rate` and its ticks
-//! are stamped with that due time, as the synthetic feed does: an open-loop load in which a
-//! pipeline that falls behind shows the delay in its tick-to-order latency.
+//! Paced ([`CaptureFeed::with_rate`], `pace.rs`), frame `k` is due at
+//! `start + k / rate` and its ticks are stamped with that due time, as the synthetic feed
+//! does: an open-loop load in which a pipeline that falls behind shows the delay in its
+//! tick-to-order latency.
 //!
 //! Runs on the feed's hot thread. After the reader's buffers have grown to the longest line,
 //! nothing allocates per frame; bad frames are counted in the handler's telemetry and skipped.
@@ -42,6 +43,7 @@ use tickline_engine::types::{InstrumentId, InstrumentRegistry, Nanos, Tick, Tick
 use crate::capture::CaptureReader;
 use crate::error::Error;
 use crate::feed_health::FeedHealth;
+use crate::pace::Pacer;
 use crate::payload::Payload;
 use crate::telemetry::FeedTelemetry;
 use crate::venue::binance::{is_depth_snapshot, BinanceConfig, BinanceHandler, VENUE};
@@ -88,12 +90,8 @@ pub struct CaptureFeed {
     frames: u64,
     finished: bool,
     error: Option<String>,
-    /// Frames per second; 0 = as fast as polled.
-    rate: u64,
-    /// Due time of the next frame (paced replays): whole nanoseconds plus a remainder in
-    /// `1/rate` ns.
-    due: Option<Nanos>,
-    due_rem: u64,
+    /// When the next frame is due.
+    pacer: Pacer,
 }
 
 impl std::fmt::Debug for CaptureFeed {
@@ -159,15 +157,13 @@ impl CaptureFeed {
             frames: 0,
             finished: false,
             error: None,
-            rate: 0,
-            due: None,
-            due_rem: 0,
+            pacer: Pacer::new(0),
         })
     }
 
     /// Replays `rate` frames per second, open-loop (0: as fast as polled, the default).
     pub fn with_rate(mut self, rate: u64) -> CaptureFeed {
-        self.rate = rate;
+        self.pacer = Pacer::new(rate);
         self
     }
 
@@ -220,23 +216,10 @@ impl Feed for CaptureFeed {
 
     fn poll(&mut self, now: Nanos, out: &mut TickBatch) -> FeedStatus {
         self.drain_pending(out);
-        let rate = self.rate;
-        let (step_ns, step_rem) = (
-            1_000_000_000u64.checked_div(rate).unwrap_or(0),
-            1_000_000_000u64.checked_rem(rate).unwrap_or(0),
-        );
-        let mut due = *self.due.get_or_insert(now);
         let mut read = 0;
         while !self.finished && !out.is_full() && self.pending.is_empty() && read < FRAMES_PER_POLL
         {
-            let recv = if rate == 0 {
-                now
-            } else {
-                if due > now {
-                    break;
-                }
-                due
-            };
+            let Some(recv) = self.pacer.due(now) else { break };
             read += 1;
             let frame = match self.reader.next_frame() {
                 Ok(Some(f)) => f.frame,
@@ -251,13 +234,7 @@ impl Feed for CaptureFeed {
                 }
             };
             self.frames += 1;
-            if rate > 0 {
-                self.due_rem += step_rem;
-                // Both terms are below `rate`, so the carry is 0 or 1: no division.
-                let carry = u64::from(self.due_rem >= rate);
-                self.due_rem -= carry * rate;
-                due = due.add_nanos((step_ns + carry) as i64);
-            }
+            self.pacer.advance();
             let pending = &mut self.pending;
             let mut emit = |t: Tick| {
                 let t = t.with_recv_ns(recv);
@@ -272,7 +249,6 @@ impl Feed for CaptureFeed {
                 self.handler.on_frame(recv, Payload::Text(frame), &mut emit).map(|_| ())
             };
         }
-        self.due = Some(due);
         if self.finished && self.pending.is_empty() {
             FeedStatus::Finished
         } else {

@@ -50,6 +50,7 @@ mod error;
 pub mod feed_health;
 mod json;
 mod outbox;
+mod pace;
 mod payload;
 pub mod reasonability;
 pub mod replay;

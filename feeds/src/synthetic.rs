@@ -4,15 +4,17 @@
 //! quote, and one step in `trade_every` also publishes a trade at the touch. The same seed
 //! gives the same ticks, in the same order, on every run.
 //!
-//! Pacing is open-loop: at a set rate, tick `k` is due at `start + k / rate` and is stamped
-//! with that due time as its receive time, so a pipeline that falls behind shows the delay in
-//! its tick-to-order latency instead of hiding it (no coordinated omission). At rate 0 the
-//! feed produces as fast as it is polled, stamped with the poll's clock read.
+//! Pacing is open-loop (`pace.rs`): at a set rate, tick `k` is due at
+//! `start + k / rate` and is stamped with that due time as its receive time, so a pipeline
+//! that falls behind shows the delay in its tick-to-order latency instead of hiding it (no
+//! coordinated omission). At rate 0 the feed produces as fast as it is polled, stamped with
+//! the poll's clock read.
 
 use tickline_engine::stage::{Feed, FeedStatus, TickBatch};
 use tickline_engine::types::{Aggressor, InstrumentId, Level, Nanos, Px, Qty, Tick, TickFlags};
 
 use crate::feed_health::FeedHealth;
+use crate::pace::Pacer;
 
 /// One instrument the synthetic feed quotes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,10 +62,8 @@ pub struct SyntheticFeed {
     produced: u64,
     step: u64,
     next: usize,
-    /// Due time of the next tick (paced feeds): whole nanoseconds plus a remainder in
-    /// `1/rate` ns, advanced by exactly `1e9 / rate` per tick without a division per tick.
-    due: Option<Nanos>,
-    due_rem: u64,
+    /// When the next tick is due.
+    pacer: Pacer,
     pending_trade: Option<Tick>,
     stopped: bool,
 }
@@ -81,6 +81,7 @@ impl SyntheticFeed {
             })
             .collect();
         let rng = spec.seed ^ 0x9e37_79b9_7f4a_7c15;
+        let pacer = Pacer::new(spec.rate);
         SyntheticFeed {
             spec,
             states,
@@ -88,8 +89,7 @@ impl SyntheticFeed {
             produced: 0,
             step: 0,
             next: 0,
-            due: None,
-            due_rem: 0,
+            pacer,
             pending_trade: None,
             stopped: false,
         }
@@ -171,38 +171,18 @@ impl Feed for SyntheticFeed {
         if self.stopped || self.states.is_empty() {
             return FeedStatus::Finished;
         }
-        let rate = self.spec.rate;
-        let (step_ns, step_rem) = (
-            1_000_000_000u64.checked_div(rate).unwrap_or(0),
-            1_000_000_000u64.checked_rem(rate).unwrap_or(0),
-        );
-        let mut due = *self.due.get_or_insert(now);
         while !out.is_full() {
             if self.spec.max_ticks > 0 && self.produced >= self.spec.max_ticks {
                 return FeedStatus::Finished;
             }
-            let recv = if rate == 0 {
-                now
-            } else {
-                if due > now {
-                    break;
-                }
-                due
-            };
+            let Some(recv) = self.pacer.due(now) else { break };
             let t = self.make(recv);
             if out.push(t).is_err() {
                 break;
             }
             self.produced += 1;
-            if rate > 0 {
-                self.due_rem += step_rem;
-                // Both terms are below `rate`, so the carry is 0 or 1: no division.
-                let carry = u64::from(self.due_rem >= rate);
-                self.due_rem -= carry * rate;
-                due = due.add_nanos((step_ns + carry) as i64);
-            }
+            self.pacer.advance();
         }
-        self.due = Some(due);
         FeedStatus::Live
     }
 
