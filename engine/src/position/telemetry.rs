@@ -5,23 +5,23 @@
 //! reads the same even sequence on both sides, so it never sees half of an update. No lock,
 //! no `unsafe`, nothing the writer ever waits for.
 
-use std::sync::atomic::{fence, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use rust_decimal::Decimal;
 
 use super::Position;
+use crate::telemetry::SeqCell;
 use crate::types::{InstrumentRegistry, Px, Scale};
 
-#[derive(Debug, Default)]
-struct Cell {
-    seq: AtomicU64,
-    qty: AtomicI64,
-    cost: AtomicI64,
-    realized: AtomicI64,
-    fees: AtomicI64,
-    mark: AtomicI64,
-    fills: AtomicU64,
-}
+const QTY: usize = 0;
+const COST: usize = 1;
+const REALIZED: usize = 2;
+const FEES: usize = 3;
+const MARK: usize = 4;
+const FILLS: usize = 5;
+
+/// One instrument's figures (signed ones stored as their two's-complement bits).
+type Cell = SeqCell<6>;
 
 /// One instrument's position as published: values at the instrument's scales.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -95,33 +95,29 @@ impl PositionTelemetry {
     }
 
     #[inline]
-    fn write(&self, i: usize, f: impl FnOnce(&Cell)) {
-        let Some(c) = self.cells.get(i) else { return };
-        let s = c.seq.load(Ordering::Relaxed);
-        c.seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        // Orders the odd sequence before the field stores for a reader that sees a field.
-        fence(Ordering::Release);
-        f(c);
-        c.seq.store(s.wrapping_add(2), Ordering::Release);
+    fn write(&self, i: usize, f: impl FnOnce(&[AtomicU64; 6])) {
+        if let Some(c) = self.cells.get(i) {
+            c.write(f);
+        }
     }
 
     /// Publishes a position after a fill (risk thread only). Values beyond 64 bits saturate.
     #[inline]
     pub fn publish(&self, i: usize, p: &Position) {
-        self.write(i, |c| {
-            c.qty.store(p.qty().raw(), Ordering::Relaxed);
-            c.cost.store(sat(p.cost_basis()), Ordering::Relaxed);
-            c.realized.store(sat(p.realized()), Ordering::Relaxed);
-            c.fees.store(sat(p.fees()), Ordering::Relaxed);
-            c.mark.store(p.mark().raw(), Ordering::Relaxed);
-            c.fills.store(p.fills(), Ordering::Relaxed);
+        self.write(i, |w| {
+            w[QTY].store(p.qty().raw() as u64, Ordering::Relaxed);
+            w[COST].store(sat(p.cost_basis()) as u64, Ordering::Relaxed);
+            w[REALIZED].store(sat(p.realized()) as u64, Ordering::Relaxed);
+            w[FEES].store(sat(p.fees()) as u64, Ordering::Relaxed);
+            w[MARK].store(p.mark().raw() as u64, Ordering::Relaxed);
+            w[FILLS].store(p.fills(), Ordering::Relaxed);
         });
     }
 
     /// Publishes a new mark (risk thread only).
     #[inline]
     pub fn publish_mark(&self, i: usize, mark: Px) {
-        self.write(i, |c| c.mark.store(mark.raw(), Ordering::Relaxed));
+        self.write(i, |w| w[MARK].store(mark.raw() as u64, Ordering::Relaxed));
     }
 
     /// Publishes the net PnL total, raw at the money scale (risk thread only).
@@ -137,34 +133,15 @@ impl PositionTelemetry {
     }
 
     fn read(&self, i: usize) -> Option<Position> {
-        let c = self.cells.get(i)?;
-        loop {
-            let s1 = c.seq.load(Ordering::Acquire);
-            if s1 % 2 == 1 {
-                std::hint::spin_loop();
-                continue;
-            }
-            let (qty, cost, realized, fees, mark, fills) = (
-                c.qty.load(Ordering::Relaxed),
-                c.cost.load(Ordering::Relaxed),
-                c.realized.load(Ordering::Relaxed),
-                c.fees.load(Ordering::Relaxed),
-                c.mark.load(Ordering::Relaxed),
-                c.fills.load(Ordering::Relaxed),
-            );
-            // Orders the field loads before the second sequence load.
-            fence(Ordering::Acquire);
-            if c.seq.load(Ordering::Relaxed) == s1 {
-                return Some(Position::from_parts(
-                    qty,
-                    i128::from(cost),
-                    i128::from(realized),
-                    i128::from(fees),
-                    Px::from_raw(mark),
-                    fills,
-                ));
-            }
-        }
+        let w = self.cells.get(i)?.read();
+        Some(Position::from_parts(
+            w[QTY] as i64,
+            i128::from(w[COST] as i64),
+            i128::from(w[REALIZED] as i64),
+            i128::from(w[FEES] as i64),
+            Px::from_raw(w[MARK] as i64),
+            w[FILLS],
+        ))
     }
 
     /// Every instrument's position, as decimals (cold path).

@@ -8,7 +8,9 @@
 //! cancel updates one or two words of one; the writer never waits, nothing allocates after
 //! construction, and there is no `unsafe`. Readers (cold path) scan every cell.
 
-use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::telemetry::SeqCell;
 
 use crate::types::{ClientOrderId, InstrumentId, Nanos, Px, Qty, Side, StrategyId};
 
@@ -28,12 +30,7 @@ const SENT: usize = 4;
 const META: usize = 5;
 const WORDS: usize = 6;
 
-#[derive(Debug, Default)]
-#[repr(C, align(64))]
-struct Cell {
-    seq: AtomicU64,
-    words: [AtomicU64; WORDS],
-}
+type Cell = SeqCell<WORDS>;
 
 const _: () = assert!(std::mem::size_of::<Cell>() == 64);
 
@@ -110,19 +107,15 @@ impl OrderBoard {
     /// Runs `f` on the cell at `slot` inside its seqlock (risk thread only).
     #[inline]
     fn write(&self, slot: u32, f: impl FnOnce(&[AtomicU64; WORDS])) {
-        let Some(c) = self.cells.get(slot as usize) else { return };
-        let s = c.seq.load(Ordering::Relaxed);
-        c.seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        // Orders the odd sequence before the word stores for a reader that sees a word.
-        fence(Ordering::Release);
-        f(&c.words);
-        c.seq.store(s.wrapping_add(2), Ordering::Release);
+        if let Some(c) = self.cells.get(slot as usize) {
+            c.write(f);
+        }
     }
 
     /// The writer's own view of a word (risk thread only).
     #[inline]
     fn own(&self, slot: u32, word: usize) -> u64 {
-        self.cells.get(slot as usize).map_or(0, |c| c.words[word].load(Ordering::Relaxed))
+        self.cells.get(slot as usize).map_or(0, |c| c.own(word))
     }
 
     /// Publishes an order risk just took into `slot`: `live` unless it is a replacement in
@@ -215,60 +208,40 @@ impl OrderBoard {
 
     /// The order at cell `i`, if the cell holds one.
     fn read(&self, i: usize) -> Option<BoardOrder> {
-        let c = self.cells.get(i)?;
-        let mut spins = 0u32;
-        loop {
-            let s1 = c.seq.load(Ordering::Acquire);
-            if s1 % 2 == 1 {
-                // The writer is mid-update (or was preempted there): let it finish.
-                spins += 1;
-                if spins % 64 == 0 {
-                    std::thread::yield_now();
-                } else {
-                    std::hint::spin_loop();
-                }
-                continue;
-            }
-            let w: [u64; WORDS] = std::array::from_fn(|k| c.words[k].load(Ordering::Relaxed));
-            // Orders the word loads before the second sequence load.
-            fence(Ordering::Acquire);
-            if c.seq.load(Ordering::Relaxed) != s1 {
-                continue;
-            }
-            if w[ID] == 0 {
-                return None;
-            }
-            let meta = w[META];
-            let side = match (meta >> 48) as u8 {
-                1 => Side::Buy,
-                2 => Side::Sell,
-                _ => return None,
-            };
-            let flags = meta >> 56;
-            let filled = Qty::from_raw(w[FILLED] as i64);
-            let state = if flags & LIVE == 0 {
-                BoardState::PendingReplace
-            } else if flags & CANCEL != 0 {
-                BoardState::PendingCancel
-            } else if filled.raw() > 0 {
-                BoardState::PartiallyFilled
-            } else if flags & ACKED != 0 {
-                BoardState::New
-            } else {
-                BoardState::PendingNew
-            };
-            return Some(BoardOrder {
-                client_id: ClientOrderId(w[ID]),
-                strategy: StrategyId((meta >> 32) as u16),
-                instrument: InstrumentId(meta as u32),
-                side,
-                price: Px::from_raw(w[PRICE] as i64),
-                qty: Qty::from_raw(w[QTY] as i64),
-                filled,
-                sent_ns: Nanos(w[SENT] as i64),
-                state,
-            });
+        let w = self.cells.get(i)?.read();
+        if w[ID] == 0 {
+            return None;
         }
+        let meta = w[META];
+        let side = match (meta >> 48) as u8 {
+            1 => Side::Buy,
+            2 => Side::Sell,
+            _ => return None,
+        };
+        let flags = meta >> 56;
+        let filled = Qty::from_raw(w[FILLED] as i64);
+        let state = if flags & LIVE == 0 {
+            BoardState::PendingReplace
+        } else if flags & CANCEL != 0 {
+            BoardState::PendingCancel
+        } else if filled.raw() > 0 {
+            BoardState::PartiallyFilled
+        } else if flags & ACKED != 0 {
+            BoardState::New
+        } else {
+            BoardState::PendingNew
+        };
+        Some(BoardOrder {
+            client_id: ClientOrderId(w[ID]),
+            strategy: StrategyId((meta >> 32) as u16),
+            instrument: InstrumentId(meta as u32),
+            side,
+            price: Px::from_raw(w[PRICE] as i64),
+            qty: Qty::from_raw(w[QTY] as i64),
+            filled,
+            sent_ns: Nanos(w[SENT] as i64),
+            state,
+        })
     }
 
     /// Every published order, oldest client id first (cold path: scans every cell).

@@ -8,10 +8,11 @@
 //! reader that is lapped while reading simply stops at the overwritten slot. No lock, no
 //! `unsafe`: the words go back into an [`ExecReport`] through `bytemuck`'s checked cast.
 
-use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_utils::CachePadded;
 
+use super::SeqCell;
 use crate::types::ExecReport;
 
 /// Fills kept by default: the last 1,024.
@@ -20,12 +21,9 @@ pub const FILL_LOG_CAPACITY: usize = 1_024;
 const WORDS: usize = std::mem::size_of::<ExecReport>() / 8;
 const _: () = assert!(std::mem::size_of::<ExecReport>() == WORDS * 8);
 
-#[derive(Debug, Default)]
-struct Slot {
-    /// `2 * (n + 1)` once fill `n` is in the slot; odd while the writer is in it; 0 never used.
-    stamp: AtomicU64,
-    words: [AtomicU64; WORDS],
-}
+/// A slot's sequence is `2 * (n + 1)` once fill `n` is in it, odd while the writer is in it,
+/// 0 never used.
+type Slot = SeqCell<WORDS>;
 
 /// A ring of the latest fills: one writer (the strategy thread), any number of readers.
 #[derive(Debug)]
@@ -65,40 +63,29 @@ impl FillLog {
 
     /// Appends a fill, overwriting the oldest once full (owning thread only: one writer).
     ///
-    /// Relaxed word stores between two stamp stores; a release fence orders the odd stamp
-    /// before the words, and the closing stamp and the head are release stores, so a reader
-    /// that acquires either sees the words of that fill or a stamp that tells it to stop.
+    /// The slot's seqlock orders the words against its sequence, and the head is a release
+    /// store after it, so a reader that acquires either sees the words of that fill or a
+    /// sequence that tells it to stop.
     #[inline]
     pub fn push(&self, report: &ExecReport) {
         let n = self.head.load(Ordering::Relaxed);
-        let slot = &self.slots[(n & self.mask) as usize];
-        slot.stamp.store(2 * n + 1, Ordering::Relaxed);
-        fence(Ordering::Release);
         let bytes = bytemuck::bytes_of(report);
-        for (w, chunk) in slot.words.iter().zip(bytes.chunks_exact(8)) {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(chunk);
-            w.store(u64::from_ne_bytes(b), Ordering::Relaxed);
-        }
-        slot.stamp.store(2 * (n + 1), Ordering::Release);
+        self.slots[(n & self.mask) as usize].write_as(2 * (n + 1), |words| {
+            for (w, chunk) in words.iter().zip(bytes.chunks_exact(8)) {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(chunk);
+                w.store(u64::from_ne_bytes(b), Ordering::Relaxed);
+            }
+        });
         self.head.store(n + 1, Ordering::Release);
     }
 
     /// Fill number `n`, if its slot still holds it whole.
     fn read(&self, n: u64) -> Option<ExecReport> {
-        let slot = &self.slots[(n & self.mask) as usize];
-        let want = 2 * (n + 1);
-        if slot.stamp.load(Ordering::Acquire) != want {
-            return None;
-        }
+        let words = self.slots[(n & self.mask) as usize].read_at(2 * (n + 1))?;
         let mut bytes = [0u8; WORDS * 8];
-        for (w, chunk) in slot.words.iter().zip(bytes.chunks_exact_mut(8)) {
-            chunk.copy_from_slice(&w.load(Ordering::Relaxed).to_ne_bytes());
-        }
-        // Orders the word loads before the second stamp load.
-        fence(Ordering::Acquire);
-        if slot.stamp.load(Ordering::Relaxed) != want {
-            return None;
+        for (w, chunk) in words.iter().zip(bytes.chunks_exact_mut(8)) {
+            chunk.copy_from_slice(&w.to_ne_bytes());
         }
         bytemuck::checked::try_pod_read_unaligned(&bytes).ok()
     }
