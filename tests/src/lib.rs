@@ -5,7 +5,7 @@
 #![warn(missing_docs)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// Path of the `tickline` binary of this build profile, building it once if it is missing
@@ -48,4 +48,32 @@ pub fn scratch(name: &str) -> PathBuf {
 /// The embedded default config's text (`configs/default.toml`).
 pub fn default_config() -> String {
     std::fs::read_to_string(root().join("configs/default.toml")).expect("configs/default.toml")
+}
+
+/// A finished command's standard output, as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A finished command's standard error, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `tickline run --json` for `duration` with `args` (a journal, a config), which must not
+/// panic (exit 101); the caller judges the exit status.
+pub fn run_tickline(duration: &str, args: &[&std::ffi::OsStr]) -> Output {
+    let out = Command::new(tickline())
+        .args(["run", "--json", "--duration", duration])
+        .args(args)
+        .output()
+        .expect("running tickline");
+    assert_ne!(out.status.code(), Some(101), "tickline panicked: {}", stderr(&out));
+    out
+}
+
+/// The JSON summary of a run that succeeded.
+pub fn summary(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "run failed: {}", stderr(out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
 }

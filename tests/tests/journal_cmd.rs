@@ -2,19 +2,13 @@
 //! filters, human and JSON output, exports that parse back, backup and prune, `tail -f` on a
 //! live run, a second writer refused, and damaged or foreign files named without a panic.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use tickline_tests::{default_config, scratch, tickline};
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use tickline_tests::{default_config, run_tickline, scratch, stderr, stdout, summary, tickline};
 
 fn journal(args: &[&str], dir: &Path) -> Output {
     let out = Command::new(tickline()).arg("journal").args(args).arg(dir).output().unwrap();
@@ -42,13 +36,7 @@ fn small_segments_config(tmp: &Path, dir: &Path) -> PathBuf {
 }
 
 fn run_with(config: &Path, duration: &str) -> serde_json::Value {
-    let out = Command::new(tickline())
-        .args(["run", "--json", "--duration", duration, "--config"])
-        .arg(config)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
+    summary(&run_tickline(duration, &[OsStr::new("--config"), config.as_os_str()]))
 }
 
 /// Splits one CSV line (quotes and doubled quotes).

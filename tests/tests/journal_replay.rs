@@ -2,11 +2,12 @@
 //! the same orders bit for bit; a tampered journal (one order byte changed with its CRC
 //! fixed, or an execution report dropped) makes replay name the first difference.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use tickline_journal::{JournalConfig, Reader, Writer};
-use tickline_tests::{scratch, tickline};
+use tickline_tests::{run_tickline, scratch, stderr, stdout, summary, tickline};
 
 /// Record types, as `engine::record::RecordKind` numbers them.
 const APPROVED: u16 = 3;
@@ -16,22 +17,9 @@ const FILL: u8 = 3;
 /// Byte offset of `OrderIntent::price` in an approved order's payload.
 const PRICE_AT: usize = 32;
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// Runs the embedded default into `dir` for `duration`; returns the JSON summary.
 fn record(dir: &Path, duration: &str) -> serde_json::Value {
-    let out = Command::new(tickline())
-        .args(["run", "--duration", duration, "--json", "--journal"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "run failed: {}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
+    summary(&run_tickline(duration, &[OsStr::new("--journal"), dir.as_os_str()]))
 }
 
 fn replay(dir: &Path) -> (Output, serde_json::Value) {

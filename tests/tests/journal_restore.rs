@@ -3,40 +3,26 @@
 //! the journal), client order ids carry on, the sessions still replay bit for bit, and a
 //! damaged journal stops the start with the file named instead of a panic.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use rust_decimal::Decimal;
-use tickline_tests::{default_config, scratch, tickline};
+use tickline_tests::{default_config, run_tickline, scratch, stderr, stdout, summary, tickline};
 
 /// Record types, as `engine::record::RecordKind` numbers them.
 const EXEC: u16 = 5;
 /// Byte offset of `ExecReport::kind` in an execution report's payload.
 const EXEC_KIND_AT: usize = 70;
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// `tickline run --json` on `journal` for `duration`, with `config` (or the embedded
 /// default).
 fn run(journal: &Path, config: Option<&Path>, duration: &str) -> Output {
-    let mut cmd = Command::new(tickline());
-    cmd.args(["run", "--json", "--duration", duration, "--journal"]).arg(journal);
+    let mut args = vec![OsStr::new("--journal"), journal.as_os_str()];
     if let Some(c) = config {
-        cmd.arg("--config").arg(c);
+        args.extend([OsStr::new("--config"), c.as_os_str()]);
     }
-    let out = cmd.output().unwrap();
-    assert_ne!(out.status.code(), Some(101), "panicked: {}", stderr(&out));
-    out
-}
-
-fn summary(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "run failed: {}", stderr(out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
+    run_tickline(duration, &args)
 }
 
 /// Every record of `types` in the journal, as `tickline journal dump --json` prints them.
