@@ -67,7 +67,11 @@ pub fn run_with_reload(
     // parts are seeded with what it restored.
     let crate::wiring::RunParts { parts, probes, journal } =
         crate::wiring::build_for_run(loaded, duration, recorder)?;
-    tracing::info!(layout = %parts.plan.describe().trim_end().replace('\n', "; "), "starting pipeline");
+    tracing::info!(
+        layout = %parts.plan.describe().trim_end().replace('\n', "; "),
+        clock = Clock::source(),
+        "starting pipeline"
+    );
     let started = Instant::now();
     let pipeline = Pipeline::start(parts)?;
     let admin = match admin {

@@ -81,6 +81,8 @@ pub(crate) struct Core {
     pub(crate) order_out: Option<Producer<RiskApproved<Order>>>,
     pub(crate) exec_out: Option<Producer<ExecReport>>,
     pub(crate) record_out: Option<Producer<Record>>,
+    /// The tick being handled, until its record is pushed (see [`Core::record_tick`]).
+    pub(crate) pending_tick: Option<Tick>,
     pub(crate) push_wait: Waiter,
     pub(crate) lifecycle: Arc<Lifecycle>,
     pub(crate) telemetry: Arc<Telemetry>,
@@ -92,7 +94,24 @@ pub(crate) struct Core {
 impl Core {
     #[inline]
     fn record(&mut self, rec: Record) {
+        self.record_tick();
         if let Some(tx) = self.record_out.as_mut() {
+            if tx.push(rec, &mut self.push_wait, self.lifecycle.failed_flag()).is_err() {
+                self.telemetry.lost.inc();
+            }
+        }
+    }
+
+    /// Records the tick being handled, if it is not recorded yet.
+    ///
+    /// A tick's record is pushed once the tick's orders are handed off (like a journaller
+    /// reading the input beside the business logic), and always before any record the tick
+    /// caused, so the journal keeps the order events happened in.
+    #[inline]
+    fn record_tick(&mut self) {
+        let Some(tick) = self.pending_tick.take() else { return };
+        if let Some(tx) = self.record_out.as_mut() {
+            let rec = Record::tick(tick.recv_ns(), &tick);
             if tx.push(rec, &mut self.push_wait, self.lifecycle.failed_flag()).is_err() {
                 self.telemetry.lost.inc();
             }
@@ -141,13 +160,11 @@ impl Core {
         if sampled {
             run.tel.latency.record(Clock::now().since(t0));
         }
-        if let Some(tx) = self.record_out.as_mut() {
-            let rec = Record::tick(tick.recv_ns(), &tick);
-            if tx.push(rec, &mut self.push_wait, self.lifecycle.failed_flag()).is_err() {
-                self.telemetry.lost.inc();
-            }
+        if self.record_out.is_some() {
+            self.pending_tick = Some(tick);
         }
         self.route_intents();
+        self.record_tick();
     }
 
     /// Sends what the strategies put in the sink through risk.

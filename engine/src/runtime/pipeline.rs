@@ -252,6 +252,7 @@ impl Pipeline {
                 order_out: if is_s { order_out.take() } else { None },
                 exec_out: if is_g { exec_out.take() } else { None },
                 record_out: if is_s { record_out.take() } else { None },
+                pending_tick: None,
                 push_wait: push_wait(t),
                 lifecycle: Arc::clone(&lifecycle),
                 telemetry: Arc::clone(&telemetry),

@@ -7,6 +7,7 @@ mod order;
 mod px;
 mod tick;
 mod time;
+mod tsc;
 
 pub use exec::{ExecKind, ExecReport};
 pub use instrument::{Instrument, InstrumentId, InstrumentRegistry, InstrumentSpec, RegistryError};

@@ -1,7 +1,9 @@
 //! Integer-nanosecond timestamps and the engine clock.
 //!
 //! Every timestamp that crosses a ring is a [`Nanos`]: signed nanoseconds since the Unix epoch.
-//! The [`Clock`] reads the monotonic clock (a vDSO call, no syscall) and adds an epoch anchor
+//! The [`Clock`] reads the CPU's time-stamp counter where it is invariant (`tsc.rs`: one
+//! `RDTSC` and a multiply, disciplined against the system clock by a background thread), and
+//! otherwise the monotonic clock (a vDSO call, no syscall); either way it adds an epoch anchor
 //! taken once at start-up, so stamps are comparable across threads, never go backwards, and
 //! still read as wall-clock times in the journal.
 
@@ -70,22 +72,48 @@ fn anchor() -> &'static Anchor {
     })
 }
 
+/// The system source: the monotonic clock plus the epoch anchor.
+fn system_now() -> i64 {
+    let a = anchor();
+    let elapsed = a.instant.elapsed().as_nanos();
+    a.epoch_ns.saturating_add(i64::try_from(elapsed).unwrap_or(i64::MAX))
+}
+
+fn source() -> Option<&'static super::tsc::TscClock> {
+    static SOURCE: OnceLock<Option<&'static super::tsc::TscClock>> = OnceLock::new();
+    *SOURCE.get_or_init(|| {
+        let _ = anchor();
+        super::tsc::clock(system_now)
+    })
+}
+
 /// The engine's clock: monotonic, anchored to the epoch once per process.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Clock;
 
 impl Clock {
-    /// Anchors the clock; call once at start-up so the first hot-path read does no work.
+    /// Anchors the clock and picks its source (measuring the TSC takes about 10 ms); call
+    /// once at start-up so the first hot-path read does no work.
     pub fn init() {
-        let _ = anchor();
+        let _ = source();
     }
 
     /// The current time.
     #[inline]
     pub fn now() -> Nanos {
-        let a = anchor();
-        let elapsed = a.instant.elapsed().as_nanos();
-        Nanos(a.epoch_ns.saturating_add(i64::try_from(elapsed).unwrap_or(i64::MAX)))
+        match source() {
+            Some(tsc) => Nanos(tsc.now()),
+            None => Nanos(system_now()),
+        }
+    }
+
+    /// Which source the clock reads: `"tsc"` or `"system"`.
+    pub fn source() -> &'static str {
+        if source().is_some() {
+            "tsc"
+        } else {
+            "system"
+        }
     }
 }
 
@@ -104,5 +132,35 @@ mod tests {
         assert_eq!(b.since(a), (b.0 - a.0) as u64);
         assert_eq!(a.since(b.add_nanos(1)), 0);
         assert_eq!(Nanos::from_millis(1_723_161_255_208).0, 1_723_161_255_208_000_000);
+    }
+
+    /// Whatever the source, the clock agrees with the system clock and moves forward on
+    /// every thread.
+    #[test]
+    fn clock_tracks_the_system_clock_across_threads() {
+        Clock::init();
+        let skew = |a: Nanos| (a.0 - system_now()).abs();
+        assert!(
+            skew(Clock::now()) < 1_000_000,
+            "{} within 1 ms of the system clock",
+            Clock::source()
+        );
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    let mut last = Clock::now();
+                    for _ in 0..200_000 {
+                        let t = Clock::now();
+                        assert!(t >= last, "went back {} ns", last.0 - t.0);
+                        last = t;
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(skew(Clock::now()) < 1_000_000);
     }
 }
