@@ -56,7 +56,7 @@ struct Cli {
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [PhaseArg::Latency, PhaseArg::Throughput])]
     phases: Vec<PhaseArg>,
     /// Contenders, comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ContenderArg::Tickline, ContenderArg::CrossbeamChannel, ContenderArg::StdMpsc])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ContenderArg::Tickline, ContenderArg::CrossbeamChannel, ContenderArg::StdMpsc, ContenderArg::Floor])]
     contenders: Vec<ContenderArg>,
     /// Where the markdown report, JSON and plots go.
     #[arg(long, default_value = "target/bench-report")]
@@ -100,6 +100,8 @@ enum ContenderArg {
     Tickline,
     CrossbeamChannel,
     StdMpsc,
+    /// The host's floor: a pinned thread taking the latency schedule and doing nothing else.
+    Floor,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -163,6 +165,7 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
             ContenderArg::Tickline => Contender::Tickline,
             ContenderArg::CrossbeamChannel => Contender::CrossbeamChannel,
             ContenderArg::StdMpsc => Contender::StdMpsc,
+            ContenderArg::Floor => Contender::Floor,
         })
         .collect();
     let report = run(&cfg, |label| eprintln!("pipeline-harness: running {label}"))?;

@@ -33,6 +33,7 @@
 //! installs the workspace's counting allocator.
 
 mod baseline;
+mod floor;
 mod ours;
 pub mod plot;
 pub mod report;
@@ -80,6 +81,9 @@ pub enum Contender {
     CrossbeamChannel,
     /// A thread per stage joined by `std::sync::mpsc::sync_channel`s, blocking receives.
     StdMpsc,
+    /// No pipeline: a pinned thread taking the latency phase's schedule and doing nothing
+    /// else, the host's floor (`floor.rs`). Latency phase only.
+    Floor,
 }
 
 impl Contender {
@@ -89,12 +93,13 @@ impl Contender {
             Contender::Tickline => "tickline",
             Contender::CrossbeamChannel => "crossbeam-channel",
             Contender::StdMpsc => "std-mpsc",
+            Contender::Floor => "floor",
         }
     }
 
     /// Whether it is one of the channel baselines.
     pub fn is_baseline(self) -> bool {
-        self != Contender::Tickline
+        matches!(self, Contender::CrossbeamChannel | Contender::StdMpsc)
     }
 }
 
@@ -175,7 +180,12 @@ impl HarnessConfig {
             config: loaded.config,
             origin: origin.to_owned(),
             layouts: vec![Layout::Fused],
-            contenders: vec![Contender::Tickline, Contender::CrossbeamChannel, Contender::StdMpsc],
+            contenders: vec![
+                Contender::Tickline,
+                Contender::CrossbeamChannel,
+                Contender::StdMpsc,
+                Contender::Floor,
+            ],
             phases: vec![Phase::Latency, Phase::Throughput],
             rate,
             warmup: Duration::from_secs(1),
@@ -365,8 +375,14 @@ pub fn run(cfg: &HarnessConfig, mut progress: impl FnMut(&str)) -> anyhow::Resul
     let mut runs = Vec::new();
     for &phase in &cfg.phases {
         for &contender in &cfg.contenders {
-            let layouts: &[Layout] =
-                if contender.is_baseline() { &[Layout::Split] } else { &cfg.layouts };
+            if contender == Contender::Floor && phase != Phase::Latency {
+                continue;
+            }
+            let layouts: &[Layout] = match contender {
+                Contender::Tickline => &cfg.layouts,
+                Contender::Floor => &[Layout::Fused],
+                _ => &[Layout::Split],
+            };
             for &layout in layouts {
                 let label = format!("{}/{}/{}", phase.name(), contender.name(), layout.name());
                 progress(&label);
@@ -393,6 +409,12 @@ pub fn run(cfg: &HarnessConfig, mut progress: impl FnMut(&str)) -> anyhow::Resul
                     Contender::StdMpsc => {
                         baseline::run::<baseline::StdMpsc>(&loaded, &span, &cfg.wait, staged)
                     }
+                    Contender::Floor => floor::run(
+                        cfg.rate * loaded.config.feeds.len() as u64,
+                        &span,
+                        Cores::of(Layout::Fused, &tickline_engine::runtime::available_cores())
+                            .feeds,
+                    ),
                 };
                 if let (Some(d), false) = (&dir, cfg.keep_journal) {
                     let _ = std::fs::remove_dir_all(d);

@@ -207,8 +207,10 @@ impl Report {
         let _ = writeln!(
             md,
             "Tick-to-order: tick receive stamp (the open-loop due time) to the gateway taking the \
-             order. Baselines run a thread per stage on blocking channels. \
-             See `bench/README.md` for how to read these figures.\n"
+             order. Baselines run a thread per stage on blocking channels. The `floor` row is \
+             no pipeline: a thread pinned to the hot core taking the same schedule and doing \
+             nothing else (its \"orders\" are the events it saw); its tail is what the host \
+             takes from any thread there. See `bench/README.md` for how to read these figures.\n"
         );
         md.push_str(&self.table());
         for phase in [Phase::Latency, Phase::Throughput] {

@@ -1,0 +1,73 @@
+//! The machine's floor: the same open-loop schedule as the latency phase, taken by a thread
+//! that does nothing else.
+//!
+//! One thread, pinned where tickline's fused hot thread goes and busy-spinning, reads the
+//! engine clock in a loop and, for every event whose due time has passed, records how late it
+//! saw it. Nothing is handled, so what it measures is what the host takes away from any
+//! thread on that core: the loop's own period at the median, and in the tail the
+//! interruptions (timer interrupts, the hypervisor's other guests, the scheduler) that no
+//! pipeline can be faster than. A pipeline's percentiles read against these: a p99.9 at the
+//! floor's p99.9 is the host's, not the pipeline's.
+
+use std::time::Instant;
+
+use tickline_engine::alloc_count;
+use tickline_engine::types::Clock;
+
+use super::{new_histogram, Window, WindowStats};
+
+/// Runs the floor at `rate` events per second (all feeds together), on `core`.
+pub(crate) fn run(rate: u64, window: &Window, core: Option<usize>) -> anyhow::Result<WindowStats> {
+    anyhow::ensure!(rate > 0, "the floor needs a rate (it has no throughput phase)");
+    let step = (1_000_000_000 / rate).max(1) as i64;
+    let warmup = window.warmup;
+    let measure = window.measure;
+    let probe = std::thread::Builder::new().name("floor".into()).spawn(move || {
+        if let Some(id) = core {
+            let _ = core_affinity::set_for_current(core_affinity::CoreId { id });
+        }
+        let mut hist = new_histogram();
+        let start = Clock::now();
+        let measure_from = start.add_nanos(i64::try_from(warmup.as_nanos()).unwrap_or(i64::MAX));
+        let measure_to =
+            measure_from.add_nanos(i64::try_from(measure.as_nanos()).unwrap_or(i64::MAX));
+        let mut due = start;
+        let mut events = 0u64;
+        let mut allocs = (0, 0);
+        let mut span = (Instant::now(), Instant::now());
+        let mut measuring = false;
+        loop {
+            let now = Clock::now();
+            while due <= now {
+                if due >= measure_from && due < measure_to {
+                    if !measuring {
+                        measuring = true;
+                        allocs.0 = alloc_count::total();
+                        span.0 = Instant::now();
+                    }
+                    hist.saturating_record(now.since(due).max(1));
+                    events += 1;
+                }
+                due = due.add_nanos(step);
+            }
+            if now >= measure_to {
+                allocs.1 = alloc_count::total();
+                span.1 = Instant::now();
+                return (hist, events, allocs.1 - allocs.0, span.1.duration_since(span.0));
+            }
+            std::hint::spin_loop();
+        }
+    })?;
+    let (hist, events, allocs, took) =
+        probe.join().map_err(|_| anyhow::anyhow!("the floor's probe thread panicked"))?;
+    Ok(WindowStats {
+        secs: took.as_secs_f64(),
+        ticks: events,
+        hist,
+        conflated: 0,
+        dropped: 0,
+        lost: 0,
+        allocs,
+        records: 0,
+    })
+}
