@@ -139,18 +139,37 @@ fn put_fixed_other(buf: &mut [u8], pos: usize, raw: i64, scale: u8) -> Option<us
 /// digit. SWAR: three multiply-shift steps instead of eight.
 #[inline(always)]
 pub fn eight_digits(word: u64) -> Option<u64> {
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
-    let v = word.wrapping_sub(ZEROS);
-    // Every byte 0..=9: no byte underflowed past 0 and none exceeds 9.
-    if (word & 0xf0f0_f0f0_f0f0_f0f0) != ZEROS
-        || (v.wrapping_add(0x7676_7676_7676_7676) & 0x8080_8080_8080_8080) != 0
-    {
-        return None;
+    if all_digits(word) {
+        Some(digits_value(word))
+    } else {
+        None
     }
-    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_ffff_0000_ffff;
-    Some((v.wrapping_mul(10_000) + (v >> 32)) & 0xffff_ffff)
 }
+
+/// Whether every byte of `word` is an ASCII digit.
+///
+/// The lowest byte that is not a digit is flagged (bit 7) by one of the two sums: below
+/// `'0'`, subtracting `'0'` wraps it; above `'9'` and below 0x80, adding 0x46 takes it past
+/// 0x7f; from 0x80, one of the two leaves bit 7 set. Nothing carries or borrows into it from
+/// the digits below, and what it carries into the bytes above does not matter once it is
+/// flagged. All digits: no carries, no flags.
+#[inline(always)]
+pub fn all_digits(word: u64) -> bool {
+    (word.wrapping_sub(ZEROS) | word.wrapping_add(0x4646_4646_4646_4646)) & (ONES << 7) == 0
+}
+
+/// The value of eight ASCII digits (little-endian word, first digit in the low byte), for a
+/// word [`all_digits`] accepts (anything for any other).
+#[inline(always)]
+pub fn digits_value(word: u64) -> u64 {
+    let v = word.wrapping_sub(ZEROS);
+    let v = (v.wrapping_mul(10).wrapping_add(v >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let v = (v.wrapping_mul(100).wrapping_add(v >> 16)) & 0x0000_ffff_0000_ffff;
+    (v.wrapping_mul(10_000).wrapping_add(v >> 32)) & 0xffff_ffff
+}
+
+/// `1` in every byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
 
 /// `'0'` in every byte.
 const ZEROS: u64 = 0x3030_3030_3030_3030;
@@ -160,9 +179,8 @@ const ZEROS: u64 = 0x3030_3030_3030_3030;
 /// (clamped).
 #[inline(always)]
 pub fn right_align(word: u64, k: usize) -> u64 {
-    let k = k.clamp(1, 8) as u32;
-    // The zeros shift by 8k, split so that it never reaches 64.
-    (word << (64 - 8 * k)) | ((ZEROS >> 1) >> (8 * k - 1))
+    let k = k.clamp(1, 8);
+    (word << (64 - 8 * k as u32)) | LEADING_ZEROS[k]
 }
 
 /// `v` (below 10^8) as eight ASCII digits, zero-padded, first digit in the low byte (the
@@ -208,7 +226,7 @@ const WORD_ROOM: usize = 24;
 
 /// Parses unsigned decimal digits (no sign, no spaces); `None` if empty, not digits, or past
 /// `u64::MAX`.
-#[inline]
+#[inline(always)]
 pub fn parse_u64(bytes: &[u8]) -> Option<u64> {
     let n = bytes.len();
     let word = |i: usize| {
@@ -216,19 +234,40 @@ pub fn parse_u64(bytes: &[u8]) -> Option<u64> {
         w.copy_from_slice(&bytes[i..i + 8]);
         u64::from_le_bytes(w)
     };
-    // 9 to 19 digits: whole words from the right, the first one zero-padded in front.
+    // 9 to 19 digits: whole words from the right, the first one zero-padded in front, all
+    // checked at once.
     match n {
         9..=16 => {
-            let hi = eight_digits(right_align(word(0), n - 8))?;
-            return Some(hi * 100_000_000 + eight_digits(word(n - 8))?);
+            let (hi, lo) = (right_align(word(0), n - 8), word(n - 8));
+            if all_digits(hi) & all_digits(lo) {
+                Some(digits_value(hi) * 100_000_000 + digits_value(lo))
+            } else {
+                None
+            }
         }
         17..=19 => {
-            let top = eight_digits(right_align(word(0), n - 16))?;
-            let mid = eight_digits(word(n - 16))?;
-            return Some((top * 100_000_000 + mid) * 100_000_000 + eight_digits(word(n - 8))?);
+            let (top, mid, lo) = (right_align(word(0), n - 16), word(n - 16), word(n - 8));
+            if all_digits(top) & all_digits(mid) & all_digits(lo) {
+                let high = digits_value(top) * 100_000_000 + digits_value(mid);
+                Some(high * 100_000_000 + digits_value(lo))
+            } else {
+                None
+            }
         }
-        _ => {}
+        _ => parse_u64_short(bytes),
     }
+}
+
+/// [`parse_u64`] out of line: for the values of more than 8 bytes a message keeps (ids),
+/// one copy of the word reads for every caller.
+#[inline(never)]
+pub fn parse_u64_long(bytes: &[u8]) -> Option<u64> {
+    parse_u64(bytes)
+}
+
+/// [`parse_u64`] of up to 8 digits, or 20 (which may overflow), or anything else.
+#[inline(never)]
+fn parse_u64_short(bytes: &[u8]) -> Option<u64> {
     if bytes.is_empty() || bytes.len() > 20 {
         return None;
     }
@@ -262,35 +301,88 @@ pub fn parse_u64_word(word: u64, len: usize) -> Option<u64> {
 }
 
 /// [`parse_fixed`] of a value of at most 8 bytes held in the low `len` bytes of `word`
-/// (little-endian; the bytes past it are ignored): the same answers, by word. Signed values,
-/// and digits past the scale, go to [`parse_fixed`].
+/// (little-endian; the bytes past it are ignored): the same answers, by word.
+///
+/// The value is moved to the top of the word (what was past it shifts out). With exactly
+/// `scale` places (what a venue that pads to the instrument's scale sends), the point is
+/// where they start: the digits below it move up one byte, over it, and one
+/// [`all_digits`] checks them all; at scale 0 all of it must be digits. Fewer places than
+/// the scale go to [`parse_fixed_places`]; anything [`all_digits`] refuses (a sign, a second
+/// point, a point at scale 0) to [`parse_fixed`].
 #[inline(always)]
 pub fn parse_fixed_word(word: u64, len: usize, scale: u8) -> Option<i64> {
-    const DOTS: u64 = 0x2e2e_2e2e_2e2e_2e2e;
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    if len.wrapping_sub(1) >= 8 || matches!(word as u8, b'-' | b'+') {
+    if len.wrapping_sub(1) >= 8 {
         return parse_fixed_bytes(word, len, scale);
     }
-    // The first '.', by the has-zero-byte test (its lowest flag is exact); a second one is
-    // left among the digits, where eight_digits refuses it.
-    let x = word ^ DOTS;
-    let hits = x.wrapping_sub(ONES) & !x & (ONES << 7);
-    let p = (hits.trailing_zeros() / 8) as usize;
-    let has_dot = usize::from(p < len);
-    // The digits without the point: the bytes after it moved down one. `below` is every byte
-    // before the point (all of them if there is none).
-    let below = ((hits & hits.wrapping_neg()) >> 7).wrapping_sub(1);
-    let digits = (word & below) | ((word >> 8) & !below);
-    let n = len - has_dot;
-    let frac = (n - p.min(n)) * has_dot;
-    let scale = usize::from(scale);
-    if n == 0 || frac > scale {
-        // No digits, or digits past the scale (which must be zeros).
-        return parse_fixed_bytes(word, len, scale as u8);
+    // The value in the top `len` bytes, zeros below it.
+    let top = word << (64 - 8 * len as u32);
+    let places = usize::from(scale);
+    let digits = if places == 0 {
+        top | LEADING_ZEROS[len]
+    } else if places < 8 && (top >> (56 - 8 * places)) as u8 == b'.' {
+        (top << 8) ^ ((top ^ (top << 8)) & ABOVE[places]) | LEADING_ZEROS[len - 1]
+    } else {
+        return parse_fixed_places(top, word, len, scale);
+    };
+    if all_digits(digits) {
+        Some(digits_value(digits) as i64)
+    } else {
+        parse_fixed_bytes(word, len, scale)
     }
-    let v = eight_digits(right_align(digits, n))?;
-    i64::try_from(v.checked_mul(*POW10.get(scale - frac)?)?).ok()
 }
+
+/// [`parse_fixed_word`] of a value (`top`, at the top of its word) with fewer places than
+/// the scale, or none: the first `.` is found by the has-zero-byte test (its lowest flag is
+/// exact), the digits below it moved up over it, and the value padded with zeros. A sign, a
+/// second `.`, no digit, digits past the scale and more than 10 places to pad go to
+/// [`parse_fixed`].
+#[inline(never)]
+fn parse_fixed_places(top: u64, word: u64, len: usize, scale: u8) -> Option<i64> {
+    const DOTS: u64 = 0x2e2e_2e2e_2e2e_2e2e;
+    let x = top ^ DOTS;
+    let dots = x.wrapping_sub(ONES) & !x & (ONES << 7);
+    // Bit 7 of the first '.', alone; 0 without one.
+    let dot = dots & dots.wrapping_neg();
+    let (digits, n, frac) = if dot != 0 {
+        // The bytes above the point stay; those below move up one byte, over it.
+        let above = (dot << 1).wrapping_neg();
+        let digits = (top << 8) ^ ((top ^ (top << 8)) & above);
+        (digits, len - 1, 7 - (dot.trailing_zeros() / 8) as usize)
+    } else {
+        (top, len, 0)
+    };
+    let digits = digits | LEADING_ZEROS[n & 15];
+    let pad = usize::from(scale).wrapping_sub(frac);
+    if pad > 10 || !all_digits(digits) {
+        return parse_fixed_bytes(word, len, scale);
+    }
+    // At most 8 digits and 10 zeros: below 10^18, no overflow.
+    Some((digits_value(digits) * POW10[pad]) as i64)
+}
+
+/// The bytes of a word above its byte `7 - places`: the places after a point there.
+const ABOVE: [u64; 8] = {
+    let mut t = [0u64; 8];
+    let mut p = 1;
+    while p < 8 {
+        t[p] = u64::MAX << (64 - 8 * p);
+        p += 1;
+    }
+    t
+};
+
+/// `'0'` in the bytes below the top `n` (of 1 to 8), as [`all_digits`] wants for `n` digits
+/// at the top of a word; none for no digits, which it then refuses. The rest of the table
+/// is never used.
+const LEADING_ZEROS: [u64; 16] = {
+    let mut t = [0u64; 16];
+    let mut n = 1;
+    while n < 8 {
+        t[n] = ZEROS >> (8 * n);
+        n += 1;
+    }
+    t
+};
 
 /// [`parse_fixed`] of the first `len` bytes of `word`.
 #[cold]
@@ -430,9 +522,10 @@ mod tests {
         for text in [
             "", "-", "+", ".", "-.", "0", "5.", ".5", ".000", "0.000", "1.00.0", "1.5", "-0.005",
             "+12.3", "12345678", "1234567.", "99999999", "-9999999", "1e5", "1..2", "--1", "+-1",
-            " 1", "1 ",
+            " 1", "1 ", "0.050000", "61837.63", ".1234567", "1.234567", "1.2.3456", "12.3.456",
+            "-1.5", "+1.5", "1.5\u{0}", "\u{0}1.5", "1.50", "9999999.", ".0000001",
         ] {
-            for scale in [0u8, 1, 2, 3, 6, 8, 12, 18, 19, 20, 255] {
+            for scale in [0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20, 255] {
                 for junk in [0u8, b'0', b'.', b'9', 0xff] {
                     assert_eq!(
                         parse_fixed_word(padded(text.as_bytes(), junk), text.len(), scale),
@@ -444,7 +537,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn all_digits_takes_exactly_digits() {
+        for at in 0..8 {
+            for b in 0..=255u8 {
+                let mut w = *b"01234567";
+                w[at] = b;
+                let want = w.iter().all(u8::is_ascii_digit);
+                assert_eq!(all_digits(u64::from_le_bytes(w)), want, "{b:#x} at {at}");
+                // Two bad bytes: the lower one decides.
+                if at < 7 {
+                    w[at + 1] = 0xff - b;
+                    let want = w.iter().all(u8::is_ascii_digit);
+                    assert_eq!(all_digits(u64::from_le_bytes(w)), want, "{b:#x} at {at}");
+                }
+            }
+        }
+    }
+
     proptest! {
+        #[test]
+        fn all_digits_agrees_with_a_byte_loop(w in any::<[u8; 8]>(), digits in proptest::collection::vec(0usize..8, 0..8)) {
+            let mut w = w;
+            for i in digits {
+                w[i] = b'0' + (w[i] % 10);
+            }
+            prop_assert_eq!(all_digits(u64::from_le_bytes(w)), w.iter().all(u8::is_ascii_digit), "{:?}", w);
+        }
+
         #[test]
         fn u64_round_trips(v in any::<u64>()) {
             prop_assert_eq!(text(|b| put_u64(b, 3, v).map(|e| { b.copy_within(3..e, 0); e - 3 })), v.to_string());

@@ -37,12 +37,13 @@ pub fn soh_mask(block: &[u8; BLOCK]) -> u64 {
     for (e, &b) in is_soh.iter_mut().zip(block) {
         *e = u8::from(b == super::encode::SOH);
     }
+    // From the last eight bytes to the first, each eight shifting the others up: no masks.
     let mut m = 0;
-    for (k, w) in is_soh.chunks_exact(8).enumerate() {
+    for w in is_soh.chunks_exact(8).rev() {
         let mut word = [0u8; 8];
         word.copy_from_slice(w);
         // Gathers bit 8i into bit 56+i; the partial products never overlap, so nothing carries.
-        m |= (u64::from_le_bytes(word).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+        m = m << 8 | u64::from_le_bytes(word).wrapping_mul(0x0102_0408_1020_4080) >> 56;
     }
     m
 }
@@ -53,10 +54,41 @@ pub fn soh_mask_at(bytes: &[u8], base: usize) -> u64 {
     let n = bytes.len();
     if let Some(block) = bytes.get(base..base + BLOCK) {
         soh_mask(block.try_into().unwrap_or(&[0; BLOCK]))
-    } else if n >= BLOCK && base < n {
+    } else if let Some(last) = n.checked_sub(8).filter(|&last| last <= base && base < n) {
+        // At most a word left (a message's CheckSum field, or its SOH alone): the last word
+        // of the buffer, shifted past what was already seen.
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[last..]);
+        byte_mask(u64::from_le_bytes(word), super::encode::SOH) >> (base - last)
+    } else {
+        soh_mask_tail(bytes, base)
+    }
+}
+
+/// [`soh_mask_at`] where less than a block is left: once a message, out of line so that
+/// the loop over blocks keeps nothing for it.
+#[inline(never)]
+fn soh_mask_tail(bytes: &[u8], base: usize) -> u64 {
+    let n = bytes.len();
+    let rest = n.saturating_sub(base);
+    if rest == 0 {
+        0
+    } else if rest <= 24 && n >= 24 {
+        // A few bytes (often the CheckSum field's SOH alone): the words that cover them,
+        // counted back from the end, then shifted past what was already seen.
+        let words = rest.div_ceil(8);
+        let from = n - 8 * words;
+        let mut m = 0;
+        for (k, w) in bytes[from..].chunks_exact(8).enumerate() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            m |= byte_mask(u64::from_le_bytes(word), super::encode::SOH) << (8 * k);
+        }
+        m >> (base - from)
+    } else if n >= BLOCK {
         // The last whole block of the buffer, shifted past what was already seen.
         let last = &bytes[n - BLOCK..];
-        soh_mask(last.try_into().unwrap_or(&[0; BLOCK])) >> (BLOCK - (n - base))
+        soh_mask(last.try_into().unwrap_or(&[0; BLOCK])) >> (BLOCK - rest)
     } else {
         soh_mask_short(bytes, base)
     }
@@ -124,46 +156,58 @@ pub const fn tag_key(n: u32) -> u64 {
 
 /// An empty [`TagTable`] entry: the key `=` alone (a field with no tag), with the table's
 /// `empty` data.
-const EMPTY_KEY: u64 = b'=' as u64;
+const EMPTY_KEY: u32 = b'=' as u32;
 
 /// Bits of a [`TagTable`] index.
 const TABLE_BITS: u32 = 8;
 
-/// A perfect hash from a tag's bytes ([`tag_key`], 1 to 6 digits) to a byte of data (the
-/// parser's slot for it), built at compile time: a field whose tag is in the table is
-/// identified by one multiply, one load and one compare, with no digit-by-digit read.
+/// A perfect hash from a tag's bytes ([`tag_key`], 1 to 3 digits and `=`, one 32-bit word)
+/// to a byte of data (the parser's slot for it) and where the field's value starts, built at
+/// compile time: a field whose tag is in the table is identified by one multiply, one load
+/// and one compare, with no digit-by-digit read.
+///
+/// Everything is 32-bit so that the constants are instruction immediates: the parser's loop
+/// keeps its registers for itself.
 #[derive(Debug)]
 pub struct TagTable {
-    /// `key | data << 56`; `=` and the `empty` data where empty.
-    entries: [u64; 1 << TABLE_BITS],
-    mul: u64,
+    /// Each entry's key; `=` alone where empty.
+    keys: [u32; 1 << TABLE_BITS],
+    /// Each entry's data.
+    data: [u8; 1 << TABLE_BITS],
+    /// Each entry's key length: where the value starts, counted from the field's start.
+    lens: [u8; 1 << TABLE_BITS],
+    mul: u32,
 }
 
 impl TagTable {
     /// A table of `(tag, data)`; the multiplier is searched for at compile time until no two
     /// tags share an entry; the key `=` alone finds `empty`. Panics (a compile error in a
-    /// `const`) if none is found or a tag has more than 6 digits.
+    /// `const`) if none is found or a tag has more than 3 digits.
     pub const fn build(tags: &[(u32, u8)], empty: u8) -> TagTable {
-        let empty = EMPTY_KEY | (empty as u64) << 56;
-        let mut seed = 1u64;
-        while seed < 10_000 {
-            let mul = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-            let mut entries = [empty; 1 << TABLE_BITS];
+        let mut seed = 1u32;
+        while seed < 100_000 {
+            let mul = seed.wrapping_mul(0x9e37_79b9) | 1;
+            let mut keys = [EMPTY_KEY; 1 << TABLE_BITS];
+            let mut data = [empty; 1 << TABLE_BITS];
+            let mut lens = [1; 1 << TABLE_BITS];
             let mut ok = true;
             let mut k = 0;
             while k < tags.len() {
                 let key = tag_key(tags[k].0);
-                assert!(key >> 56 == 0, "a tag of more than 6 digits");
+                assert!(key >> 32 == 0, "a tag of more than 3 digits");
+                let key = key as u32;
                 let h = Self::index(mul, key);
-                if entries[h] != empty {
+                if keys[h] != EMPTY_KEY {
                     ok = false;
                     break;
                 }
-                entries[h] = key | (tags[k].1 as u64) << 56;
+                keys[h] = key;
+                data[h] = tags[k].1;
+                lens[h] = (32 - key.leading_zeros()).div_ceil(8) as u8;
                 k += 1;
             }
             if ok {
-                return TagTable { entries, mul };
+                return TagTable { keys, data, lens, mul };
             }
             seed += 1;
         }
@@ -171,21 +215,46 @@ impl TagTable {
     }
 
     #[inline(always)]
-    const fn index(mul: u64, key: u64) -> usize {
-        (key.wrapping_mul(mul) >> (64 - TABLE_BITS)) as usize
+    const fn index(mul: u32, key: u32) -> usize {
+        (key.wrapping_mul(mul) >> (32 - TABLE_BITS)) as usize
     }
 
-    /// The data of the tag whose [`tag_key`] is `key` (as [`equals_flags`] cuts it), if it is
-    /// in the table; the `empty` data for the key `=` alone.
+    /// The data of the tag whose [`tag_key`] is `key` (as [`key32`] cuts it), if it is in the
+    /// table; the `empty` data for the key `=` alone.
     #[inline(always)]
     pub fn get(&self, key: u64) -> Option<u8> {
-        let e = self.entries[Self::index(self.mul, key)];
-        if (e ^ key) << 8 == 0 {
-            Some((e >> 56) as u8)
+        let key = u32::try_from(key).ok()?;
+        self.find(key).map(|(data, _)| data)
+    }
+
+    /// [`TagTable::get`] of a [`key32`], with where the field's value starts: the key's
+    /// length.
+    #[inline(always)]
+    pub fn find(&self, key: u32) -> Option<(u8, u8)> {
+        let h = Self::index(self.mul, key);
+        if self.keys[h] == key {
+            Some((self.data[h], self.lens[h]))
         } else {
             None
         }
     }
+}
+
+/// A field's tag and its `=` from the first eight bytes of the field (`word`, little-endian):
+/// its first four bytes cut after the first `=` in them, what a [`TagTable`] is keyed on. A
+/// tag of 4 or more digits keeps no `=` and matches no key.
+///
+/// The `=` is found with one subtraction: a `=` byte borrows and is flagged, and nothing
+/// borrows before the first one. A byte with bit 7 set before it may be flagged too; the key
+/// then ends with that byte, holds no `=` and matches nothing. A key that matches is
+/// therefore exactly the field's tag digits and its `=`, and a field that starts with a tag
+/// in the table is always cut after its `=`. The constants fit in instruction immediates.
+#[inline(always)]
+pub fn key32(word: u64) -> u32 {
+    let w = word as u32;
+    let flags = (w ^ 0x3d3d_3d3d).wrapping_sub(0x0101_0101) & 0x8080_8080;
+    // Every byte up to the lowest flag.
+    w & (flags ^ flags.wrapping_sub(1))
 }
 
 /// The bytes of `word` (the first eight of a field) that are `=`, as the high bit of each,
@@ -298,14 +367,16 @@ mod tests {
 
     #[test]
     fn tag_table_finds_exactly_its_tags() {
-        const T: TagTable =
-            TagTable::build(&[(8, 0), (35, 1), (150, 2), (9, 3), (123_456, 4)], 255);
+        const T: TagTable = TagTable::build(&[(8, 0), (35, 1), (150, 2), (9, 3), (999, 4)], 255);
         assert_eq!(tag_key(35), 0x3d_3533);
         assert_eq!(tag_key(0), 0x3d30);
-        for (tag, data) in [(8, 0), (35, 1), (150, 2), (9, 3), (123_456, 4)] {
+        for (tag, data) in [(8, 0), (35, 1), (150, 2), (9, 3), (999, 4)] {
             assert_eq!(T.get(tag_key(tag)), Some(data), "{tag}");
+            let len = tag.to_string().len() as u8 + 1;
+            assert_eq!(T.find(tag_key(tag) as u32), Some((data, len)), "{tag}");
         }
-        for tag in (0..100_000).filter(|t| ![8, 35, 150, 9].contains(t)) {
+        assert_eq!(T.find(u32::from(b'=')), Some((255, 1)));
+        for tag in (0..1_000_000).filter(|t| ![8, 35, 150, 9, 999].contains(t)) {
             assert_eq!(T.get(tag_key(tag)), None, "{tag}");
         }
         assert_eq!(T.get(0), None);
@@ -339,5 +410,58 @@ mod tests {
         assert_eq!(T.get(key(b"35\0=x")), None);
         assert_eq!(T.get(key(b"\x0035=x")), None);
         assert_eq!(T.get(key(b"035=x")), None);
+        // The parser's key, from the first four bytes: the same answers.
+        for text in [
+            &b"=35"[..],
+            b"35\x01=",
+            b"35",
+            b"1234567=",
+            b"12345678",
+            b"35=x",
+            b"35\0=x",
+            b"\x0035=x",
+            b"035=x",
+            b"999=1",
+            b"9999=1",
+            b"9=",
+            b"8=FIX.4.4",
+            b"150=F",
+            b"=",
+            b"",
+        ] {
+            let found = T.find(key32(word_at(text, 0)));
+            assert_eq!(found.map(|(d, _)| d), T.get(key(text)), "{text:?}");
+        }
+        // Every four bytes from digits, '=', and bytes with bit 7 set (0xbd is '=' | 0x80):
+        // a key is found exactly when the field starts with a table tag and its '='.
+        let alphabet =
+            [b'0', b'1', b'3', b'5', b'8', b'9', b'=', b'x', 0x01, 0x80, 0xbd, 0xbc, 0xff];
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet {
+                    for d in alphabet {
+                        let f = [a, b, c, d, b'z', 0, 0, 0];
+                        // The bytes up to the first '=' in the four, if they are a tag's
+                        // text exactly (no leading zero).
+                        let want = match f[..4].iter().position(|&x| x == b'=') {
+                            Some(0) => Some(255),
+                            Some(q) if f[..q].iter().all(u8::is_ascii_digit) => {
+                                let t = std::str::from_utf8(&f[..q]).unwrap().parse().unwrap();
+                                let mut text = [0u8; 8];
+                                text[..=q].copy_from_slice(&f[..=q]);
+                                if tag_key(t) == u64::from_le_bytes(text) {
+                                    T.get(tag_key(t))
+                                } else {
+                                    None
+                                }
+                            }
+                            _ => None,
+                        };
+                        let got = T.find(key32(u64::from_le_bytes(f))).map(|(d, _)| d);
+                        assert_eq!(got, want, "{f:?}");
+                    }
+                }
+            }
+        }
     }
 }
