@@ -1056,6 +1056,20 @@ mod tests {
     }
 
     /// Damage to a message: a byte replaced, removed or put in.
+    /// Applies [`damage`]s in turn: overwrite, remove or insert a byte at a position.
+    fn apply_damage(m: &mut Vec<u8>, damages: &[(usize, u8, u8)]) {
+        for &(at, how, byte) in damages {
+            let at = at % (m.len() + 1);
+            match how {
+                0 if at < m.len() => m[at] = byte,
+                1 if at < m.len() => {
+                    m.remove(at);
+                }
+                _ => m.insert(at, byte),
+            }
+        }
+    }
+
     fn damage() -> impl Strategy<Value = (usize, u8, u8)> {
         (
             any::<usize>(),
@@ -1120,14 +1134,7 @@ mod tests {
                 fields.swap(a % n, b % n);
             }
             let mut m = msg(std::str::from_utf8(&fields.concat()).unwrap());
-            for (at, how, byte) in damages {
-                let at = at % (m.len() + 1);
-                match how {
-                    0 if at < m.len() => m[at] = byte,
-                    1 if at < m.len() => { m.remove(at); }
-                    _ => m.insert(at, byte),
-                }
-            }
+            apply_damage(&mut m, &damages);
             agrees_with_reference(&m)?;
             // And every prefix and suffix: fields cut anywhere, blocks of every alignment.
             for cut in [1, 7, 8, 9, 63, 64, 65, m.len() / 2] {
@@ -1232,14 +1239,7 @@ mod tests {
                 body.push_str(&format!("58={}|", "x".repeat(body.len() % 7 + 1)));
             }
             let mut m = msg(&body);
-            for (at, how, byte) in damages {
-                let at = at % (m.len() + 1);
-                match how {
-                    0 if at < m.len() => m[at] = byte,
-                    1 if at < m.len() => { m.remove(at); }
-                    _ => m.insert(at, byte),
-                }
-            }
+            apply_damage(&mut m, &damages);
             m.truncate(m.len().saturating_sub(cut));
             m.extend_from_slice(&more);
             prop_assert_eq!(frame(&m), frame_other(&m), "{:?}", String::from_utf8_lossy(&m));
