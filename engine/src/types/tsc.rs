@@ -9,9 +9,10 @@
 //! background thread against the system's monotonic clock: each correction measures the rate
 //! over the whole run so far, and sets the rate for the next period so that the offset
 //! accumulated so far is slewed away over it (never stepped back), within
-//! [`MAX_SLEW_PPM`]. Stamps therefore stay within microseconds of the system clock over any
-//! run length, and do not go backwards (a correction can at most leave a sub-nanosecond
-//! rounding step, which [`super::Nanos::since`] saturates).
+//! [`MAX_SLEW_PPM`]; a clock found more than [`MAX_STEP_BEHIND_NS`] behind steps forward.
+//! Stamps therefore stay within microseconds of the system clock over any run length, and do
+//! not go backwards (a correction can at most leave a sub-nanosecond rounding step, which
+//! [`super::Nanos::since`] saturates).
 //!
 //! Used only where the CPU says its TSC runs at a constant rate in every power state
 //! (`constant_tsc` and `nonstop_tsc`), and not when `TICKLINE_CLOCK=system` asks for the
@@ -33,6 +34,9 @@ const EARLY_PERIODS: [Duration; 4] = [
 ];
 /// The largest rate change a correction may make, in parts per million.
 const MAX_SLEW_PPM: u64 = 500;
+/// An offset behind the system clock beyond which a correction steps forward instead of
+/// slewing (at [`MAX_SLEW_PPM`], 1 ms takes 2 s to slew away).
+const MAX_STEP_BEHIND_NS: i64 = 1_000_000;
 /// Fixed-point fraction bits of the rate.
 const FRAC: u32 = 32;
 
@@ -123,6 +127,12 @@ impl TscClock {
         // Ticks in the next period, at the measured rate.
         let ticks = ((period.as_nanos() << FRAC) / u128::from(rate.max(1))).max(1);
         let err = now.ns - cur;
+        if err > MAX_STEP_BEHIND_NS {
+            // Far behind (the host paused this VM, or moved it): catch up at once. A step
+            // forward never makes the clock run backwards; a clock ahead is only slewed.
+            self.publish(now.tsc, now.ns, rate);
+            return;
+        }
         let adjust = (i128::from(err) << FRAC) / i128::try_from(ticks).unwrap_or(i128::MAX);
         let bound = i128::from(rate * MAX_SLEW_PPM / 1_000_000);
         let mult = (i128::from(rate) + adjust.clamp(-bound, bound)).max(1);
@@ -271,5 +281,12 @@ mod tests {
         assert!(mult > 1 << FRAC, "runs faster to catch up");
         assert!(mult <= max, "within the slew bound");
         assert_eq!(c.anchor.seq.load(Ordering::Relaxed) % 2, 0);
+        // Ten seconds behind: one step forward, to within a few microseconds.
+        c.publish(rdtsc(), sys() - 10_000_000_000, 1 << FRAC);
+        let behind = c.now();
+        c.discipline(&sys, Duration::from_secs(1));
+        let caught_up = c.now();
+        assert!(caught_up > behind + 9_000_000_000);
+        assert!((caught_up - sys()).abs() < 1_000_000, "within 1 ms after the step");
     }
 }
