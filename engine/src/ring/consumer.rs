@@ -7,9 +7,6 @@ use super::slots::Read;
 use super::stats::RingSnapshot;
 use super::Shared;
 
-/// Slots a backlogged consumer prefetches ahead of the one it reads.
-pub(crate) const PREFETCH_AHEAD: u64 = 8;
-
 /// One consumer of a ring: sees every value published (unless lapped on a `drop-oldest` ring).
 pub struct Consumer<T: bytemuck::NoUninit + Send> {
     shared: Arc<Shared<T>>,
@@ -71,40 +68,14 @@ impl<T: bytemuck::NoUninit + Send> Consumer<T> {
 
     /// Hands up to `max` published values to `f`, releasing their slots once at the end.
     /// Returns how many were handled.
-    ///
-    /// A consumer that finds a backlog prefetches [`PREFETCH_AHEAD`] slots ahead of the one
-    /// it reads, within what the producer has published.
     #[inline]
     pub fn poll(&mut self, max: usize, mut f: impl FnMut(T)) -> usize {
-        if max == 0 {
-            return 0;
-        }
-        let Some(first) = self.read_next() else { return 0 };
-        self.next += 1;
-        let mut n = 1;
-        if max > 1 {
-            // Published so far (at most `HEAD_EVERY` behind the truth): slots below it are
-            // written and will not be written again until this consumer releases them.
-            let head = self.shared.head.load(Ordering::Relaxed);
-            let end = (self.next - 1).saturating_add(max as u64).min(head);
-            let mut ahead = self.next;
-            while ahead < end && ahead < self.next + PREFETCH_AHEAD {
-                self.shared.slots.prefetch(ahead);
-                ahead += 1;
-            }
-            f(first);
-            while n < max {
-                if ahead < end {
-                    self.shared.slots.prefetch(ahead);
-                    ahead += 1;
-                }
-                let Some(v) = self.read_next() else { break };
-                self.next += 1;
-                n += 1;
-                f(v);
-            }
-        } else {
-            f(first);
+        let mut n = 0;
+        while n < max {
+            let Some(v) = self.read_next() else { break };
+            self.next += 1;
+            n += 1;
+            f(v);
         }
         if n > 0 {
             self.shared.cursors[self.index].store(self.next, Ordering::Release);

@@ -90,31 +90,6 @@ impl<T: bytemuck::NoUninit> Slots<T> {
         stamp.store(seq + 1, Ordering::Release);
     }
 
-    /// Asks the CPU to start loading slot `seq`'s lines (a hint: nothing is read).
-    ///
-    /// For a consumer that is behind: it streams slots the producer wrote long ago, and each
-    /// one otherwise costs a miss or two in turn. Only for slots already published, so a line
-    /// the producer is about to write is never pulled away from it.
-    #[inline(always)]
-    pub(crate) fn prefetch(&self, seq: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let i = (seq & self.mask) as usize * self.stride;
-            let first: *const Line = &self.lines[i / 8];
-            let lines = self.stride.div_ceil(8);
-            for k in 0..lines {
-                // SAFETY: PREFETCHT0 (SSE, which every x86-64 CPU has) reads nothing the
-                // program can observe and raises no fault for any address; `wrapping_add`
-                // makes the pointer (at most the slot's last line, inside `lines`) without
-                // dereferencing it.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(first.wrapping_add(k).cast::<i8>()) };
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = seq;
-    }
-
     /// Reads sequence `seq` (seqlock read: retried if torn by a concurrent overwrite).
     #[inline(always)]
     pub(crate) fn read(&self, seq: u64) -> Read<T> {

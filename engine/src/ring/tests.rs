@@ -187,15 +187,13 @@ fn lapped_reader_never_sees_a_torn_value() {
     });
 }
 
-/// A batch poll takes at most `max`, in order, whether or not it prefetches ahead (a backlog
-/// longer than the prefetch distance, a `max` inside it, zero, and no limit).
+/// A batch poll takes at most `max`, in order: a `max` inside the backlog, zero, and no limit.
 #[test]
 fn batch_poll_takes_at_most_max_in_order() {
     let (mut tx, mut rx) = Ring::<u64>::builder("records", 64).build_one().unwrap();
     for i in 0..40 {
         tx.try_push(i).unwrap();
     }
-    // `head` is published every 32 pushes: part of the backlog is prefetched, part not.
     let mut got = Vec::new();
     assert_eq!(rx.poll(0, |v| got.push(v)), 0);
     assert_eq!(rx.poll(3, |v| got.push(v)), 3);
