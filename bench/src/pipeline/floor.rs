@@ -9,8 +9,6 @@
 //! pipeline can be faster than. A pipeline's percentiles read against these: a p99.9 at the
 //! floor's p99.9 is the host's, not the pipeline's.
 
-use std::time::Instant;
-
 use tickline_engine::alloc_count;
 use tickline_engine::types::Clock;
 
@@ -32,37 +30,29 @@ pub(crate) fn run(rate: u64, window: &Window, core: Option<usize>) -> anyhow::Re
         let measure_to =
             measure_from.add_nanos(i64::try_from(measure.as_nanos()).unwrap_or(i64::MAX));
         let mut due = start;
-        let mut events = 0u64;
-        let mut allocs = (0, 0);
-        let mut span = (Instant::now(), Instant::now());
-        let mut measuring = false;
+        // The allocation count when the first measured event fell due.
+        let mut allocs_at: Option<u64> = None;
         loop {
             let now = Clock::now();
             while due <= now {
                 if due >= measure_from && due < measure_to {
-                    if !measuring {
-                        measuring = true;
-                        allocs.0 = alloc_count::total();
-                        span.0 = Instant::now();
-                    }
+                    allocs_at.get_or_insert_with(alloc_count::total);
                     hist.saturating_record(now.since(due).max(1));
-                    events += 1;
                 }
                 due = due.add_nanos(step);
             }
             if now >= measure_to {
-                allocs.1 = alloc_count::total();
-                span.1 = Instant::now();
-                return (hist, events, allocs.1 - allocs.0, span.1.duration_since(span.0));
+                return (hist, alloc_count::total() - allocs_at.unwrap_or_else(alloc_count::total));
             }
             std::hint::spin_loop();
         }
     })?;
-    let (hist, events, allocs, took) =
+    let (hist, allocs) =
         probe.join().map_err(|_| anyhow::anyhow!("the floor's probe thread panicked"))?;
     Ok(WindowStats {
-        secs: took.as_secs_f64(),
-        ticks: events,
+        // The events are those due in the measured window: every one is one sample.
+        secs: measure.as_secs_f64(),
+        ticks: hist.len(),
         hist,
         conflated: 0,
         dropped: 0,
