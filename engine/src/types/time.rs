@@ -79,7 +79,7 @@ fn system_now() -> i64 {
     a.epoch_ns.saturating_add(i64::try_from(elapsed).unwrap_or(i64::MAX))
 }
 
-fn source() -> Option<&'static super::tsc::TscClock> {
+fn tsc_source() -> Option<&'static super::tsc::TscClock> {
     static SOURCE: OnceLock<Option<&'static super::tsc::TscClock>> = OnceLock::new();
     *SOURCE.get_or_init(|| {
         let _ = anchor();
@@ -95,13 +95,13 @@ impl Clock {
     /// Anchors the clock and picks its source (measuring the TSC takes about 10 ms); call
     /// once at start-up so the first hot-path read does no work.
     pub fn init() {
-        let _ = source();
+        let _ = tsc_source();
     }
 
     /// The current time.
     #[inline]
     pub fn now() -> Nanos {
-        match source() {
+        match tsc_source() {
             Some(tsc) => Nanos(tsc.now()),
             None => Nanos(system_now()),
         }
@@ -109,7 +109,7 @@ impl Clock {
 
     /// Which source the clock reads: `"tsc"` or `"system"`.
     pub fn source() -> &'static str {
-        if source().is_some() {
+        if tsc_source().is_some() {
             "tsc"
         } else {
             "system"

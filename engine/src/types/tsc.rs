@@ -1,7 +1,7 @@
 //! The TSC clock: [`super::Clock`]'s fast source on x86-64 hosts with an invariant TSC.
 //!
 //! A read is one `RDTSC` and a fixed-point multiply against an anchor (TSC value, epoch
-//! nanoseconds, nanoseconds per tick in 32.32 fixed point), about a third of a `clock_gettime`
+//! nanoseconds, nanoseconds per tick in 32.32 fixed point), about half a `clock_gettime`
 //! call through the vDSO. The anchor sits behind a seqlock so readers on any thread never
 //! block.
 //!
