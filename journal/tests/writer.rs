@@ -193,6 +193,17 @@ fn end_offset(dir: &std::path::Path) -> u64 {
     list_segments(dir).unwrap()[0].used
 }
 
+/// Overwrites the first segment of `dir` at each `(offset, bytes)`: damage as a crash or a
+/// disk would leave it.
+fn scribble(dir: &std::path::Path, at: &[(u64, &[u8])]) {
+    let seg = dir.join("00000000000000000000.tlj");
+    let mut f = OpenOptions::new().write(true).open(seg).unwrap();
+    for &(offset, bytes) in at {
+        f.seek(SeekFrom::Start(offset)).unwrap();
+        f.write_all(bytes).unwrap();
+    }
+}
+
 #[test]
 fn recovery_zeroes_a_torn_tail() {
     let dir = TempDir::new("torn");
@@ -204,11 +215,7 @@ fn recovery_zeroes_a_torn_tail() {
     let end = end_offset(dir.path());
 
     // A record whose body made it but whose first word did not (a kill mid-append).
-    let seg = dir.join("00000000000000000000.tlj");
-    let mut f = OpenOptions::new().write(true).open(&seg).unwrap();
-    f.seek(SeekFrom::Start(end + 8)).unwrap();
-    f.write_all(&[0xAB; 40]).unwrap();
-    drop(f);
+    scribble(dir.path(), &[(end + 8, &[0xAB; 40])]);
     let report = verify(dir.path()).unwrap();
     assert!(matches!(report.issues[0].problem, Problem::TrailingGarbage { .. }));
 
@@ -224,11 +231,8 @@ fn recovery_zeroes_a_torn_tail() {
     append_seq(&mut w, 10);
     drop(w);
     let end = end_offset(dir.path());
-    let mut f = OpenOptions::new().write(true).open(&seg).unwrap();
     // Record 10 has 81 payload bytes and 7 of padding: this lands in the payload.
-    f.seek(SeekFrom::Start(end - 10)).unwrap();
-    f.write_all(&[0xFF]).unwrap();
-    drop(f);
+    scribble(dir.path(), &[(end - 10, &[0xFF])]);
     let w = Writer::open(&config(dir.path(), Durability::PageCache)).unwrap();
     let t = w.recovery().truncated.clone().expect("truncation reported");
     assert!(matches!(t.problem, Some(Problem::CrcMismatch { .. })), "{t:?}");
@@ -251,21 +255,15 @@ fn recovery_zeroes_garbage_up_to_the_last_byte_of_the_segment() {
         }
         drop(w);
         let end = end_offset(dir.path());
-        let seg = dir.join("00000000000000000000.tlj");
-        let mut f = OpenOptions::new().write(true).open(&seg).unwrap();
-        f.seek(SeekFrom::Start(end + 8)).unwrap();
-        f.write_all(&[0x11; 3]).unwrap();
         let last = cfg.segment_size - 2;
-        f.seek(SeekFrom::Start(last)).unwrap();
-        f.write_all(&[0x22]).unwrap();
-        drop(f);
+        scribble(dir.path(), &[(end + 8, &[0x11; 3]), (last, &[0x22])]);
 
         let w = Writer::open(&cfg).unwrap();
         let t = w.recovery().truncated.clone().expect("truncation reported");
         assert_eq!((t.offset, t.bytes, t.problem), (end, last + 1 - end, None), "{mode:?}");
         assert_eq!(w.next_seq(), 5);
         drop(w);
-        let bytes = std::fs::read(&seg).unwrap();
+        let bytes = std::fs::read(dir.join("00000000000000000000.tlj")).unwrap();
         assert!(bytes[end as usize..].iter().all(|&b| b == 0), "{mode:?}: garbage left");
         assert!(verify(dir.path()).unwrap().is_clean(), "{mode:?}");
         assert_eq!(read_all(dir.path()).len(), 5);
@@ -280,12 +278,8 @@ fn recovery_refuses_damage_with_valid_records_after_it() {
         append_seq(&mut w, seq);
     }
     drop(w);
-    let seg = dir.join("00000000000000000000.tlj");
-    let mut f = OpenOptions::new().write(true).open(&seg).unwrap();
     // Damage the CRC of record 0.
-    f.seek(SeekFrom::Start((SEGMENT_HEADER_LEN + 24) as u64)).unwrap();
-    f.write_all(&[0x5A; 4]).unwrap();
-    drop(f);
+    scribble(dir.path(), &[((SEGMENT_HEADER_LEN + 24) as u64, &[0x5A; 4])]);
 
     let err = Writer::open(&config(dir.path(), Durability::PageCache)).unwrap_err();
     let Error::CorruptTail { bad, valid_seq, .. } = &err else { panic!("{err}") };
