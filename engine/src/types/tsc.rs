@@ -189,8 +189,10 @@ fn usable() -> bool {
 /// [`FIRST_WINDOW`]) on first use; starts the discipline thread.
 pub(super) fn clock(sys: fn() -> i64) -> Option<&'static TscClock> {
     static CLOCK: OnceLock<Option<TscClock>> = OnceLock::new();
-    CLOCK
+    let mut measured = false;
+    let clock = CLOCK
         .get_or_init(|| {
+            measured = true;
             if !usable() {
                 return None;
             }
@@ -209,23 +211,24 @@ pub(super) fn clock(sys: fn() -> i64) -> Option<&'static TscClock> {
             };
             Some(TscClock { anchor, first })
         })
-        .as_ref()
-        .inspect(|c| start_discipline(c, sys))
+        .as_ref();
+    if let (true, Some(c)) = (measured, clock) {
+        // The call that measured the clock starts its one discipline thread.
+        start_discipline(c, sys);
+    }
+    clock
 }
 
 fn start_discipline(clock: &'static TscClock, sys: fn() -> i64) {
-    static STARTED: OnceLock<()> = OnceLock::new();
-    STARTED.get_or_init(|| {
-        let spawned = std::thread::Builder::new().name("tsc-clock".into()).spawn(move || {
-            for period in EARLY_PERIODS.into_iter().chain(std::iter::repeat(PERIOD)) {
-                std::thread::sleep(period);
-                clock.discipline(&sys, period);
-            }
-        });
-        if let Err(e) = spawned {
-            tracing::warn!(error = %e, "could not start the TSC clock's discipline thread");
+    let spawned = std::thread::Builder::new().name("tsc-clock".into()).spawn(move || {
+        for period in EARLY_PERIODS.into_iter().chain(std::iter::repeat(PERIOD)) {
+            std::thread::sleep(period);
+            clock.discipline(&sys, period);
         }
     });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start the TSC clock's discipline thread");
+    }
 }
 
 #[cfg(test)]
