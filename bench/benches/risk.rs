@@ -357,7 +357,7 @@ fn ticks() -> Vec<Tick> {
         .collect()
 }
 
-/// The instant venue's answers: news fill, replaces and cancels are confirmed.
+/// The instant venue's answers: new orders fill, replaces and cancels are confirmed.
 fn answer(intent: &OrderIntent) -> ExecReport {
     let (kind, qty) = match intent.action {
         Action::New => (ExecKind::Fill, intent.qty),
@@ -365,18 +365,11 @@ fn answer(intent: &OrderIntent) -> ExecReport {
         Action::Cancel => (ExecKind::Cancelled, Qty::ZERO),
     };
     ExecReport {
-        ts: intent.decided_ns,
-        client_id: intent.client_id,
         venue_order_id: 1,
         last_px: intent.price,
         last_qty: qty,
         cum_qty: qty,
-        leaves_qty: Qty::ZERO,
-        fee: 0,
-        instrument: intent.instrument,
-        strategy: intent.strategy,
-        kind,
-        side: intent.side,
+        ..ExecReport::unfilled(intent, kind, intent.decided_ns)
     }
 }
 
