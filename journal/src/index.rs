@@ -14,7 +14,9 @@ pub(crate) const INDEX_STRIDE: u64 = 256;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     seq: u64,
-    ts: i64,
+    /// The latest timestamp of any record before this one in the segment (`i64::MIN` for
+    /// the first): every record before the entry is stamped at or before it.
+    max_before: i64,
     off: usize,
 }
 
@@ -26,6 +28,8 @@ pub(crate) struct SparseIndex {
     /// Offset and sequence just past the last record indexed.
     end_off: usize,
     end_seq: u64,
+    /// The latest timestamp indexed so far.
+    max_ts: i64,
 }
 
 /// A hop that failed: where, which sequence was expected, and what was wrong.
@@ -38,6 +42,7 @@ impl SparseIndex {
             entries: Vec::new(),
             end_off: SEGMENT_HEADER_LEN,
             end_seq: first_seq,
+            max_ts: i64::MIN,
         }
     }
 
@@ -48,8 +53,10 @@ impl SparseIndex {
             match format::read_frame(seg, self.end_off, Some(self.end_seq), true) {
                 FrameRead::Frame(f) => {
                     if (f.seq - self.first_seq) % INDEX_STRIDE == 0 {
-                        self.entries.push(Entry { seq: f.seq, ts: f.ts, off: self.end_off });
+                        let max_before = self.max_ts;
+                        self.entries.push(Entry { seq: f.seq, max_before, off: self.end_off });
                     }
+                    self.max_ts = self.max_ts.max(f.ts);
                     self.end_off += f.frame_len;
                     self.end_seq += 1;
                 }
@@ -73,10 +80,13 @@ impl SparseIndex {
         }
     }
 
-    /// The last indexed record stamped before `ts`, as (offset, seq): where a scan for the
-    /// first record at or after `ts` starts. The segment start if none.
+    /// The last indexed record before which every record is stamped before `ts`, as
+    /// (offset, seq): where a scan for the first record (in file order) at or after `ts`
+    /// starts. Stamps need not be in order (a tick is stamped with its receive time and can
+    /// be written after a later-stamped approval), so the entries compare the running
+    /// maximum, not their own record's stamp. The segment start if none.
     pub(crate) fn floor_ts(&self, ts: i64) -> (usize, u64) {
-        let i = self.entries.partition_point(|e| e.ts < ts);
+        let i = self.entries.partition_point(|e| e.max_before < ts);
         match i.checked_sub(1).map(|i| self.entries[i]) {
             Some(e) => (e.off, e.seq),
             None => (SEGMENT_HEADER_LEN, self.first_seq),

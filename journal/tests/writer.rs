@@ -407,3 +407,24 @@ proptest! {
         prop_assert!(verify(dir.path()).unwrap().is_clean());
     }
 }
+
+/// Stamps out of order (a tick stamped with its receive time written after a later-stamped
+/// approval): a seek by time lands on the first record, in file order, stamped at or after
+/// the time, even when a later index entry carries an earlier stamp.
+#[test]
+fn time_seek_lands_on_the_first_match_with_stamps_out_of_order() {
+    let dir = TempDir::new("unordered");
+    let mut w = Writer::open(&config(dir.path(), Durability::PageCache)).unwrap();
+    // Records stamped 1000 + seq, except that every even record after 300 is stamped 1290:
+    // record 300 is the first in file order stamped at or after 1300.
+    for seq in 0..600i64 {
+        let ts = if seq > 300 && seq % 2 == 0 { 1_000 + 290 } else { 1_000 + seq };
+        w.append(1, ts, &seq.to_le_bytes()).unwrap();
+    }
+    drop(w);
+    // Record 512 (an index entry at stride 256) is stamped 1290, below 1300.
+    let mut r = Reader::open_at(dir.path(), Start::Time(1_300)).unwrap();
+    assert_eq!(r.next_record().unwrap().unwrap().seq, 300);
+    let mut r = Reader::open_at(dir.path(), Start::Time(1_000)).unwrap();
+    assert_eq!(r.next_record().unwrap().unwrap().seq, 0);
+}
