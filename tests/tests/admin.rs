@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tickline_tests::{default_config, root, scratch, tickline};
+use tickline_tests::{default_config, root, scratch, tickline, Scratch};
 
 /// Engines run one at a time: each spins a hot thread, and the host has two cores.
 static ONE_ENGINE: Mutex<()> = Mutex::new(());
@@ -28,7 +28,7 @@ const TOKEN: &str = "e2e-admin-token-0123456789abcdef";
 struct Engine {
     child: Child,
     addr: SocketAddr,
-    dir: PathBuf,
+    dir: Scratch,
 }
 
 impl Engine {
@@ -164,8 +164,13 @@ impl Engine {
     }
 }
 
-impl Drop for Engine {
-    fn drop(&mut self) {
+impl Engine {
+    /// Stops the engine (SIGTERM, then SIGKILL after 20 s), keeping its scratch directory
+    /// until the `Engine` is dropped.
+    fn stop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
@@ -176,6 +181,12 @@ impl Drop for Engine {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -623,7 +634,7 @@ fn orders_fills_feeds_gateway_and_journal_are_reported() {
 fn control_actions_take_effect_with_the_engines_reply() {
     let _one = ONE_ENGINE.lock().unwrap_or_else(|e| e.into_inner());
     // The journal on, at a tenth of the default feed rate to keep it small.
-    let e = Engine::start_with(
+    let mut e = Engine::start_with(
         "control",
         "token_file = \"TOKEN_FILE\"",
         "[journal]\nenabled = true\ndir = \"DIR/journal\"",
@@ -752,7 +763,7 @@ fn control_actions_take_effect_with_the_engines_reply() {
 
     // Stopped, the engine's journal holds a Control record per command: what, from where,
     // and the engine's answer.
-    drop(e);
+    e.stop();
     let out = Command::new(tickline())
         .args(["journal", "dump"])
         .arg(&journal)
@@ -1056,9 +1067,7 @@ fn status_page_renders_in_headless_chromium() {
         .arg(&url)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-        let out = cmd.output().expect("running chromium");
-        let _ = std::fs::remove_dir_all(&profile);
-        out
+        cmd.output().expect("running chromium")
     };
     let out = chromium(&["--dump-dom".to_owned()]);
     let dom = String::from_utf8_lossy(&out.stdout);

@@ -241,7 +241,6 @@ fn every_subcommand_on_a_recorded_journal() {
     assert!(v["first_seq"].as_u64().unwrap() > 0);
     let out = journal(&["prune"], &dir);
     assert_eq!(out.status.code(), Some(2), "a budget is required");
-    std::fs::remove_dir_all(&tmp).ok();
 }
 
 #[test]
@@ -295,7 +294,6 @@ fn tail_follows_a_live_run_and_a_second_writer_is_refused() {
     assert_eq!(v["clean"], true, "{v}");
     tail.kill().unwrap();
     tail.wait().unwrap();
-    std::fs::remove_dir_all(&tmp).ok();
 }
 
 /// The offset of a payload byte of the first record at or after `near` (frames walked by
@@ -382,5 +380,4 @@ fn damaged_and_foreign_files_are_named_not_panicked_on() {
     std::fs::create_dir_all(&empty).unwrap();
     assert_eq!(journal(&["verify"], &empty).status.code(), Some(0));
     assert_eq!(journal(&["verify"], &tmp.join("missing")).status.code(), Some(2));
-    std::fs::remove_dir_all(&tmp).ok();
 }

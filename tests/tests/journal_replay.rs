@@ -66,7 +66,6 @@ fn replay_reproduces_the_orders_of_a_recorded_run() {
     let out = Command::new(tickline()).args(["replay", "--journal"]).arg(&dir).output().unwrap();
     assert!(out.status.success());
     assert!(stdout(&out).contains("orders identical"), "{}", stdout(&out));
-    std::fs::remove_dir_all(&tmp).ok();
 }
 
 /// A record's frame in a segment file.
@@ -155,7 +154,6 @@ fn a_changed_order_is_the_first_difference() {
         text.contains(&format!("seq {}", victim.seq)) && text.contains("intent.price"),
         "{text}"
     );
-    std::fs::remove_dir_all(&tmp).ok();
 }
 
 #[test]
@@ -189,5 +187,4 @@ fn a_dropped_fill_is_found() {
     // The untouched journal still replays clean.
     let (out, v) = replay(&src);
     assert_eq!(out.status.code(), Some(0), "{v}");
-    std::fs::remove_dir_all(&tmp).ok();
 }

@@ -154,7 +154,6 @@ fn a_second_run_starts_from_the_positions_the_first_ended_with() {
         .unwrap_or_else(|e| panic!("{e}: {} / {}", stdout(&out), stderr(&out)));
     assert_eq!(out.status.code(), Some(0), "{v}");
     assert_eq!((v["identical"].as_bool(), v["sessions"].as_u64()), (Some(true), Some(3)), "{v}");
-    std::fs::remove_dir_all(&tmp).ok();
 }
 
 /// The segment files of a journal, in order.
@@ -231,5 +230,4 @@ fn a_damaged_journal_stops_the_start_naming_the_file() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(&seg_name) && err.contains("corrupt"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    std::fs::remove_dir_all(&tmp).ok();
 }

@@ -79,7 +79,10 @@ fn wait_for(path: &std::path::Path, needle: &str) -> String {
 fn sighup_applies_changed_limits_and_parameters_or_keeps_the_old_ones() {
     let dir = scratch("sighup");
     let config = dir.join("tickline.toml");
-    let base = tickline_tests::default_config();
+    // A tenth of the default feed rate: the journal grows by about 2 MB a second, not 20,
+    // however long a loaded machine takes over the reloads.
+    let base = tickline_tests::default_config().replace("rate = 200000", "rate = 20000");
+    assert!(base.contains("rate = 20000\n"), "the default config sets the feed rate");
     std::fs::write(&config, &base).unwrap();
     let journal = dir.join("journal");
     let log = dir.join("stderr.log");
@@ -124,7 +127,7 @@ fn sighup_applies_changed_limits_and_parameters_or_keeps_the_old_ones() {
     hup();
     wait_for(&log, "config reload refused");
     // A structural change: refused, needs a restart.
-    std::fs::write(&config, changed.replace("rate = 200000", "rate = 1000")).unwrap();
+    std::fs::write(&config, changed.replace("rate = 20000\n", "rate = 1000\n")).unwrap();
     hup();
     let text = wait_for(&log, "feeds changed");
     assert!(text.contains("needs a restart"), "{text}");
