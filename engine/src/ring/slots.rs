@@ -41,10 +41,15 @@ pub(crate) enum Read<T> {
 
 pub(crate) struct Slots<T> {
     lines: Box<[Line]>,
-    /// Words per slot: `1 + WORDS` rounded up to a power of two.
-    stride: usize,
     mask: u64,
     _payload: PhantomData<fn() -> T>,
+}
+
+/// The words of one slot: whole lines (`STRIDE >= 8`), or a run of `STRIDE` words at `off`
+/// within one line. Sliced once per access, so each word's index is checked at compile time.
+struct Slot<'a> {
+    lines: &'a [Line],
+    off: usize,
 }
 
 impl<T: bytemuck::NoUninit> Slots<T> {
@@ -54,22 +59,41 @@ impl<T: bytemuck::NoUninit> Slots<T> {
         assert!(std::mem::size_of::<T>() / 8 <= MAX_WORDS, "ring payload is over 120 bytes");
         std::mem::size_of::<T>() / 8
     };
+    /// Words per slot: the stamp and the payload, rounded up to a power of two.
+    const STRIDE: usize = (1 + Self::WORDS).next_power_of_two();
+    /// Lines a slot spans (one for slots that share a line).
+    const LINES: usize = Self::STRIDE.div_ceil(8);
 
     /// `capacity` slots; `capacity` is a power of two (checked by the builder).
     pub(crate) fn new(capacity: usize) -> Slots<T> {
-        let stride = (1 + Self::WORDS).next_power_of_two();
-        let lines = (0..(capacity * stride).div_ceil(8))
+        let lines = (0..(capacity * Self::STRIDE).div_ceil(8))
             .map(|_| Line(std::array::from_fn(|_| AtomicU64::new(0))))
             .collect();
-        Slots { lines, stride, mask: capacity as u64 - 1, _payload: PhantomData }
+        Slots { lines, mask: capacity as u64 - 1, _payload: PhantomData }
     }
 
     #[inline(always)]
-    fn word(&self, seq: u64, k: usize) -> &AtomicU64 {
-        let i = (seq & self.mask) as usize * self.stride + k;
-        &self.lines[i / 8].0[i % 8]
+    fn slot(&self, seq: u64) -> Slot<'_> {
+        let first = (seq & self.mask) as usize * Self::STRIDE;
+        Slot { lines: &self.lines[first / 8..first / 8 + Self::LINES], off: first % 8 }
     }
+}
 
+impl Slot<'_> {
+    /// Word `k` of the slot (`k` below the stride; constant wherever it is called).
+    #[inline(always)]
+    fn word(&self, k: usize) -> &AtomicU64 {
+        if self.lines.len() > 1 {
+            // Whole lines: a slot of 8 or more words starts a line (`off` is 0).
+            &self.lines[k / 8].0[k % 8]
+        } else {
+            // `off` is a multiple of the stride and `off + k` stays within the line.
+            &self.lines[0].0[(self.off + k) % 8]
+        }
+    }
+}
+
+impl<T: bytemuck::NoUninit> Slots<T> {
     /// Writes `value` as sequence `seq`. Single producer only.
     ///
     /// Ordering: the `WRITING` stamp is stored before the payload (release fence), and the final
@@ -77,7 +101,8 @@ impl<T: bytemuck::NoUninit> Slots<T> {
     /// and a reader that saw any new payload word sees a changed stamp on its re-check.
     #[inline(always)]
     pub(crate) fn write(&self, seq: u64, value: &T) {
-        let stamp = self.word(seq, 0);
+        let slot = self.slot(seq);
+        let stamp = slot.word(0);
         stamp.store((seq + 1) | WRITING, Ordering::Relaxed);
         fence(Ordering::Release);
         let bytes = bytemuck::bytes_of(value);
@@ -85,7 +110,7 @@ impl<T: bytemuck::NoUninit> Slots<T> {
             let w = u64::from_ne_bytes([
                 chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
             ]);
-            self.word(seq, 1 + i).store(w, Ordering::Relaxed);
+            slot.word(1 + i).store(w, Ordering::Relaxed);
         }
         stamp.store(seq + 1, Ordering::Release);
     }
@@ -93,7 +118,8 @@ impl<T: bytemuck::NoUninit> Slots<T> {
     /// Reads sequence `seq` (seqlock read: retried if torn by a concurrent overwrite).
     #[inline(always)]
     pub(crate) fn read(&self, seq: u64) -> Read<T> {
-        let stamp = self.word(seq, 0);
+        let slot = self.slot(seq);
+        let stamp = slot.word(0);
         let want = seq + 1;
         loop {
             let s1 = stamp.load(Ordering::Acquire);
@@ -103,7 +129,7 @@ impl<T: bytemuck::NoUninit> Slots<T> {
             }
             let mut buf = [0u64; MAX_WORDS];
             for (i, w) in buf.iter_mut().enumerate().take(Self::WORDS) {
-                *w = self.word(seq, 1 + i).load(Ordering::Relaxed);
+                *w = slot.word(1 + i).load(Ordering::Relaxed);
             }
             fence(Ordering::Acquire);
             if stamp.load(Ordering::Relaxed) == s1 {
@@ -118,5 +144,44 @@ impl<T: bytemuck::NoUninit> Slots<T> {
             // Torn by an overwrite: the next pass sees the new stamp and reports a lap.
             std::hint::spin_loop();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes a lap and a half of distinct values into 8 slots of `W`-word payloads, then
+    /// reads every slot: the last lap reads back whole, the lap before reports lapped, the
+    /// next sequence is empty. A slot written over a neighbour's words would show here.
+    fn round_trip<const W: usize>()
+    where
+        [u64; W]: bytemuck::NoUninit,
+    {
+        let slots = Slots::<[u64; W]>::new(8);
+        let value = |seq: u64| std::array::from_fn::<u64, W, _>(|k| (seq << 8) | (k as u64 + 1));
+        for seq in 0..12 {
+            slots.write(seq, &value(seq));
+        }
+        for seq in 4..12 {
+            match slots.read(seq) {
+                Read::Value(v) => assert_eq!(v, value(seq), "{W} words, seq {seq}"),
+                _ => panic!("{W} words: seq {seq} not readable"),
+            }
+        }
+        for seq in 0..4 {
+            assert!(matches!(slots.read(seq), Read::Lapped), "{W} words: seq {seq} was lapped");
+        }
+        assert!(matches!(slots.read(12), Read::Empty), "{W} words: seq 12 not written yet");
+    }
+
+    #[test]
+    fn every_stride_keeps_its_slots_apart() {
+        round_trip::<1>(); // 2-word slots, four to a line
+        round_trip::<3>(); // 4-word slots, two to a line
+        round_trip::<7>(); // one slot per line
+        round_trip::<8>(); // 16-word slots over two lines
+        round_trip::<12>(); // a journal record's size
+        round_trip::<MAX_WORDS>();
     }
 }
