@@ -43,6 +43,13 @@ impl Pacer {
         (due <= now).then_some(due)
     }
 
+    /// Whether the next event is known not to be due at `now` (paced, started, and due
+    /// later): [`Pacer::due`] would return `None`.
+    #[inline]
+    pub(crate) fn early(&self, now: Nanos) -> bool {
+        self.rate != 0 && self.due.is_some_and(|due| due > now)
+    }
+
     /// The event [`Pacer::due`] returned was produced: the next is due `1 / rate` later,
     /// exactly (the remainder is carried, so there is no drift and no division per event).
     #[inline]
@@ -59,6 +66,23 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn early_answers_as_due_would() {
+        let mut p = Pacer::new(1_000); // one event a millisecond
+        assert!(!p.early(Nanos(5)), "not started: the first poll starts the grid");
+        assert_eq!(p.due(Nanos(5)), Some(Nanos(5)));
+        p.advance();
+        for now in [5, 1_000_004] {
+            assert!(p.early(Nanos(now)));
+            assert_eq!(p.due(Nanos(now)), None);
+        }
+        assert!(!p.early(Nanos(1_000_005)));
+        assert_eq!(p.due(Nanos(1_000_005)), Some(Nanos(1_000_005)));
+        let mut unpaced = Pacer::new(0);
+        assert!(!unpaced.early(Nanos(1)), "unpaced: always due");
+        assert_eq!(unpaced.due(Nanos(1)), Some(Nanos(1)));
+    }
 
     #[test]
     fn three_per_second_stay_on_the_exact_grid() {
