@@ -48,6 +48,7 @@ fn check_lossless_run(p: Pipeline, sink: &CountSink) {
     assert_eq!(sink.count(RecordKind::Tick), N);
     assert_eq!(sink.count(RecordKind::Approved), orders);
     assert_eq!(sink.count(RecordKind::Exec), 2 * orders);
+    assert_eq!(sink.misstamped(), 0, "tick receipt <= decision <= approval, for every order");
     for r in &t.rings {
         assert_eq!((r.dropped, r.conflated, r.depth), (0, 0, 0), "{r:?}");
     }
@@ -56,8 +57,10 @@ fn check_lossless_run(p: Pipeline, sink: &CountSink) {
 #[test]
 fn fused_layout_carries_every_event() {
     let sink = CountSink::default();
+    // Ticks stamped after the loop's clock read: a decision is never stamped before them.
+    let feed = CountFeed { own_clock: true, ..CountFeed::new("f", N) };
     let p = Pipeline::start(parts(
-        vec![Box::new(CountFeed::new("f", N))],
+        vec![Box::new(feed)],
         EveryK { every: EVERY, seen: 0, panic_at: None },
         EchoVenue::new(),
         Some(sink.clone()),

@@ -87,6 +87,10 @@ pub(crate) struct Core {
     pub(crate) lifecycle: Arc<Lifecycle>,
     pub(crate) telemetry: Arc<Telemetry>,
     pub(crate) current: Current,
+    /// The clock read that began this loop iteration: a tick's decision stamp is the later
+    /// of it and the tick's receive time, so a tick that triggers an order costs no clock
+    /// read before risk's approval stamp.
+    pub(crate) now: Nanos,
     /// Operator commands (strategy thread only).
     pub(crate) control: Option<crossbeam_channel::Receiver<ControlRequest>>,
 }
@@ -146,13 +150,16 @@ impl Core {
         }
         self.current = Current::Strategy;
         let Some(run) = self.strategy.as_mut() else { return };
+        // A ring tick can be stamped after this iteration's clock read: never decide before
+        // the receipt.
+        let decided = self.now.max(tick.recv_ns());
         if let Some(route) = run.routes.get(tick.instrument().index()) {
             for &i in route {
                 if !run.enabled.get(usize::from(i)).copied().unwrap_or(false) {
                     continue;
                 }
                 if let Some(s) = run.strategies.get_mut(usize::from(i)) {
-                    run.sink.begin(StrategyId(i), tick.recv_ns());
+                    run.sink.begin_at(StrategyId(i), tick.recv_ns(), decided);
                     s.on_tick(&tick, &mut run.sink);
                 }
             }
@@ -456,6 +463,7 @@ impl Hot {
     pub(crate) fn run(&mut self) {
         loop {
             let now = Clock::now();
+            self.core.now = now;
             let mut work = self.poll_feeds(now);
             let core = &mut self.core;
             for rx in &mut self.tick_in {

@@ -91,8 +91,9 @@ impl OrderSink {
         self.tick_recv = tick_recv;
     }
 
-    /// As [`OrderSink::begin`], with the decision time given instead of read from the clock
-    /// (deterministic replay: `now` is the recorded time; it must not be zero).
+    /// As [`OrderSink::begin`], with the decision time given instead of read from the clock:
+    /// a clock read the caller already has (a hot thread's loop), or the recorded time in a
+    /// deterministic replay. `now` must not be zero.
     #[inline]
     pub fn begin_at(&mut self, strategy: StrategyId, tick_recv: Nanos, now: Nanos) {
         self.strategy = strategy;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tickline_engine::config::{LayoutConfig, LayoutMode, RingConfig, RingsConfig, ThreadConfig};
-use tickline_engine::record::{Record, RecordKind, RecordSink};
+use tickline_engine::record::{Record, RecordBody, RecordKind, RecordSink};
 use tickline_engine::ring::{FullPolicy, WaitStrategy};
 use tickline_engine::risk::{HaltSwitch, RiskApproved, RiskLimits, RiskSetup};
 use tickline_engine::runtime::{auto, resolve, PipelineParts, Plan};
@@ -38,6 +38,9 @@ pub struct CountFeed {
     pub panic_at: Option<u64>,
     /// Called (on the feed's thread) when `produced` reaches these counts.
     pub hook: Option<Hook>,
+    /// Stamps each tick with a clock read of its own, as a socket feed stamps a frame when
+    /// it reads it: later than the loop's read the poll was given.
+    pub own_clock: bool,
 }
 
 impl CountFeed {
@@ -49,6 +52,7 @@ impl CountFeed {
             stopped: false,
             panic_at: None,
             hook: None,
+            own_clock: false,
         }
     }
 }
@@ -77,6 +81,7 @@ impl Feed for CountFeed {
                     f(false);
                 }
             }
+            let now = if self.own_clock { Clock::now() } else { now };
             let k = self.produced as i64;
             let bid = Level { px: Px::from_raw(10_000 + k % 50), qty: Qty::from_raw(5) };
             let ask = Level { px: Px::from_raw(10_001 + k % 50), qty: Qty::from_raw(5) };
@@ -187,19 +192,30 @@ impl Venue for EchoVenue {
     }
 }
 
-/// Counts records by kind.
+/// Counts records by kind, and approved orders whose stamps run backwards: decided before
+/// the tick that prompted them was received, or approved before they were decided.
 #[derive(Clone, Default)]
-pub struct CountSink(pub Arc<[AtomicU64; 8]>);
+pub struct CountSink(pub Arc<[AtomicU64; 8]>, pub Arc<AtomicU64>);
 
 impl CountSink {
     pub fn count(&self, k: RecordKind) -> u64 {
         self.0[k as usize].load(Ordering::Relaxed)
+    }
+
+    pub fn misstamped(&self) -> u64 {
+        self.1.load(Ordering::Relaxed)
     }
 }
 
 impl RecordSink for CountSink {
     fn record(&mut self, r: &Record) -> std::io::Result<()> {
         self.0[r.kind as usize].fetch_add(1, Ordering::Relaxed);
+        if let Some(RecordBody::Approved(o)) = Record::decode(r.kind, r.payload()) {
+            let i = o.intent;
+            if i.decided_ns < i.tick_recv_ns || o.approved_ns < i.decided_ns {
+                self.1.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         Ok(())
     }
     fn flush(&mut self) -> std::io::Result<()> {
