@@ -122,7 +122,8 @@ impl Position {
         if self.qty == 0 || !mark.is_positive() {
             return Some(0);
         }
-        let value = i128::from(self.qty).checked_mul(i128::from(mark.raw()))?;
+        // Two 64-bit factors: the product always fits an i128 (one multiply, no check).
+        let value = i128::from(self.qty) * i128::from(mark.raw());
         if self.qty > 0 {
             value.checked_sub(self.cost)
         } else {
