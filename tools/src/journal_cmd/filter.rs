@@ -14,7 +14,7 @@ use super::view::{instrument_of, Context};
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct FilterArgs {
     /// Only these record types: tick, intent, approved, rejected, exec, control, halt,
-    /// config, session, or a type number. Comma-separated or repeated.
+    /// config, session, venue_seq, or a type number. Comma-separated or repeated.
     #[arg(long = "type", value_name = "TYPE", value_delimiter = ',')]
     pub types: Vec<String>,
     /// Only records about these instruments (symbol as in the config, or dense id).
@@ -54,17 +54,15 @@ pub fn parse_kind(text: &str) -> anyhow::Result<u16> {
     if let Ok(n) = t.parse::<u16>() {
         return Ok(n);
     }
-    for n in 1..=u16::from(u8::MAX) {
-        if let Some(k) = RecordKind::from_u16(n) {
-            if k.as_str() == t {
-                return Ok(n);
-            }
+    let kinds = (1..=u16::from(u8::MAX)).filter_map(|n| Some((n, RecordKind::from_u16(n)?)));
+    let mut names = Vec::new();
+    for (n, k) in kinds {
+        if k.as_str() == t {
+            return Ok(n);
         }
+        names.push(k.as_str());
     }
-    bail!(
-        "--type {t:?}: not a record type (tick, intent, approved, rejected, exec, control, halt, \
-         config, session, or a number)"
-    )
+    bail!("--type {t:?}: not a record type ({}, or a number)", names.join(", "))
 }
 
 impl Filter {
@@ -190,7 +188,9 @@ mod tests {
         assert_eq!(parse_kind("tick").unwrap(), 1);
         assert_eq!(parse_kind("session").unwrap(), RecordKind::Session as u16);
         assert_eq!(parse_kind("42").unwrap(), 42);
-        assert!(parse_kind("ticks").unwrap_err().to_string().contains("not a record type"));
+        let e = parse_kind("ticks").unwrap_err().to_string();
+        assert!(e.contains("not a record type") && e.contains("session, venue_seq, or"), "{e}");
+        assert_eq!(parse_kind("venue_seq").unwrap(), RecordKind::VenueSeq as u16);
         let a = FilterArgs { from_seq: Some(5), to_seq: Some(4), ..FilterArgs::default() };
         assert!(Filter::from_args(&a).is_err());
         let a = FilterArgs { since: Some("soon".into()), ..FilterArgs::default() };
