@@ -66,6 +66,7 @@ fn admin_beyond_loopback_and_token_files() {
     ));
     assert_eq!(status(&cfg, "admin.exposure"), Some(Status::Pass));
     assert_eq!(status(&cfg, "admin.token_file"), Some(Status::Fail));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -87,6 +88,7 @@ fn journal_directory_permissions() {
     assert_eq!(status(&cfg, "journal.permissions"), Some(Status::Warn));
     std::fs::set_permissions(&j, std::fs::Permissions::from_mode(0o700)).unwrap();
     assert_eq!(status(&cfg, "journal.permissions"), Some(Status::Pass));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
