@@ -87,10 +87,6 @@ pub(crate) struct Core {
     pub(crate) lifecycle: Arc<Lifecycle>,
     pub(crate) telemetry: Arc<Telemetry>,
     pub(crate) current: Current,
-    /// The clock read that began this loop iteration: a tick's decision stamp is the later
-    /// of it and the tick's receive time, so a tick that triggers an order costs no clock
-    /// read before risk's approval stamp.
-    pub(crate) now: Nanos,
     /// Operator commands (strategy thread only).
     pub(crate) control: Option<crossbeam_channel::Receiver<ControlRequest>>,
 }
@@ -122,9 +118,12 @@ impl Core {
         }
     }
 
-    /// A tick, from a local feed or a feed thread's ring.
+    /// A tick, from a local feed or a feed thread's ring. `now` is the clock read that began
+    /// this loop iteration: the tick's decision stamp is the later of it and the tick's
+    /// receive time, so a tick that prompts an order costs no clock read before risk's
+    /// approval stamp.
     #[inline]
-    pub(crate) fn on_tick(&mut self, tick: Tick) {
+    pub(crate) fn on_tick(&mut self, tick: Tick, now: Nanos) {
         let Some(run) = self.strategy.as_mut() else {
             if let Some(tx) = self.tick_out.as_mut() {
                 // Ticks rings are lossy by policy (drop-oldest or conflate) or block.
@@ -152,7 +151,7 @@ impl Core {
         let Some(run) = self.strategy.as_mut() else { return };
         // A ring tick can be stamped after this iteration's clock read: never decide before
         // the receipt.
-        let decided = self.now.max(tick.recv_ns());
+        let decided = now.max(tick.recv_ns());
         if let Some(route) = run.routes.get(tick.instrument().index()) {
             for &i in route {
                 if !run.enabled.get(usize::from(i)).copied().unwrap_or(false) {
@@ -463,11 +462,10 @@ impl Hot {
     pub(crate) fn run(&mut self) {
         loop {
             let now = Clock::now();
-            self.core.now = now;
             let mut work = self.poll_feeds(now);
             let core = &mut self.core;
             for rx in &mut self.tick_in {
-                work += rx.poll(RING_BATCH, |t| core.on_tick(t));
+                work += rx.poll(RING_BATCH, |t| core.on_tick(t, now));
             }
             if let Some(rx) = self.order_in.as_mut() {
                 work += rx.poll(RING_BATCH, |o| core.on_order(o, Clock::now()));
@@ -527,7 +525,7 @@ impl Hot {
             }
             for k in 0..n {
                 if let Some(t) = self.batch.get(k) {
-                    self.core.on_tick(t);
+                    self.core.on_tick(t, now);
                 }
             }
             work += n;

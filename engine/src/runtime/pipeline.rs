@@ -257,7 +257,6 @@ impl Pipeline {
                 lifecycle: Arc::clone(&lifecycle),
                 telemetry: Arc::clone(&telemetry),
                 current: super::hot::Current::Loop,
-                now: Nanos::ZERO,
                 control: if is_s { control_rx.take() } else { None },
             };
             hots.push(Hot {
