@@ -219,16 +219,9 @@ impl TagTable {
         (key.wrapping_mul(mul) >> (32 - TABLE_BITS)) as usize
     }
 
-    /// The data of the tag whose [`tag_key`] is `key` (as [`key32`] cuts it), if it is in the
-    /// table; the `empty` data for the key `=` alone.
-    #[inline(always)]
-    pub fn get(&self, key: u64) -> Option<u8> {
-        let key = u32::try_from(key).ok()?;
-        self.find(key).map(|(data, _)| data)
-    }
-
-    /// [`TagTable::get`] of a [`key32`], with where the field's value starts: the key's
-    /// length.
+    /// The data of the tag whose [`tag_key`] is `key` (as [`key32`] cuts it), with where the
+    /// field's value starts (the key's length), if it is in the table; the `empty` data for
+    /// the key `=` alone.
     #[inline(always)]
     pub fn find(&self, key: u32) -> Option<(u8, u8)> {
         let h = Self::index(self.mul, key);
@@ -255,20 +248,6 @@ pub fn key32(word: u64) -> u32 {
     let flags = (w ^ 0x3d3d_3d3d).wrapping_sub(0x0101_0101) & 0x8080_8080;
     // Every byte up to the lowest flag.
     w & (flags ^ flags.wrapping_sub(1))
-}
-
-/// The bytes of `word` (the first eight of a field) that are `=`, as the high bit of each,
-/// exact for the lowest one: `word & (f ^ (f - 1))` is then the field's tag and its `=` (all
-/// of `word` if there is none), and `f.trailing_zeros() / 8` where the `=` is.
-///
-/// The classic has-zero-byte test, `(x - 0x01..) & !x & 0x80..`, can flag a byte above a
-/// zero byte, never one below the first, so only its lowest flag is used. An `=` past the
-/// field's end needs no check: the key then holds the SOH, which no tag in a [`TagTable`]
-/// has.
-#[inline(always)]
-pub fn equals_flags(word: u64) -> u64 {
-    let x = word ^ (ONES * u64::from(b'='));
-    x.wrapping_sub(ONES) & !x & (ONES << 7)
 }
 
 /// The tag of the field `f` (its bytes up to, not including, its SOH), whose first eight
@@ -370,67 +349,39 @@ mod tests {
         const T: TagTable = TagTable::build(&[(8, 0), (35, 1), (150, 2), (9, 3), (999, 4)], 255);
         assert_eq!(tag_key(35), 0x3d_3533);
         assert_eq!(tag_key(0), 0x3d30);
+        // A tag's key, where it fits the table's 32 bits (tags of up to 3 digits).
+        let get = |key: u64| u32::try_from(key).ok().and_then(|k| T.find(k));
         for (tag, data) in [(8, 0), (35, 1), (150, 2), (9, 3), (999, 4)] {
-            assert_eq!(T.get(tag_key(tag)), Some(data), "{tag}");
             let len = tag.to_string().len() as u8 + 1;
-            assert_eq!(T.find(tag_key(tag) as u32), Some((data, len)), "{tag}");
+            assert_eq!(get(tag_key(tag)), Some((data, len)), "{tag}");
         }
         assert_eq!(T.find(u32::from(b'=')), Some((255, 1)));
         for tag in (0..1_000_000).filter(|t| ![8, 35, 150, 9, 999].contains(t)) {
-            assert_eq!(T.get(tag_key(tag)), None, "{tag}");
+            assert_eq!(get(tag_key(tag)), None, "{tag}");
         }
-        assert_eq!(T.get(0), None);
-        assert_eq!(T.get(0x00ff_ffff_ffff_ffff), None);
-        // A NUL before or after the digits is another key.
-        let key = |t: &[u8]| {
-            let w = word_at(t, 0);
-            let f = equals_flags(w);
-            w & (f ^ f.wrapping_sub(1))
-        };
-        assert_eq!(T.get(key(b"=35")).unwrap_or(255), 255);
-        assert_eq!(T.get(key(b"35\x01=")), None, "an = past the SOH");
-        assert_eq!(T.get(key(b"35")), None);
-        assert_eq!(T.get(key(b"1234567=")), None);
-        assert_eq!(T.get(key(b"12345678")), None);
-        for (text, q) in [
-            (&b"="[..], 0),
-            (b"35=", 2),
-            (b"3=5=", 1),
-            (b"123456=", 6),
-            (b"1234567=", 7),
-            (b"12", 8),
-            (b"\x00=", 1),
-            (b"\x3c=", 1),
-            (b"\x3e\x3d", 1),
-            (b"\x3d\x3c\x3d", 0),
+        assert_eq!(T.find(0), None);
+        assert_eq!(T.find(u32::MAX), None);
+        // The parser's key, cut from a field's first four bytes.
+        let found = |t: &[u8]| T.find(key32(word_at(t, 0))).map(|(d, _)| d);
+        for (text, want) in [
+            (&b"=35"[..], Some(255)),
+            (b"35\x01=", None),
+            (b"35", None),
+            (b"1234567=", None),
+            (b"12345678", None),
+            (b"35=x", Some(1)),
+            (b"35\0=x", None),
+            (b"\x0035=x", None),
+            (b"035=x", None),
+            (b"999=1", Some(4)),
+            (b"9999=1", None),
+            (b"9=", Some(3)),
+            (b"8=FIX.4.4", Some(0)),
+            (b"150=F", Some(2)),
+            (b"=", Some(255)),
+            (b"", None),
         ] {
-            assert_eq!(equals_flags(word_at(text, 0)).trailing_zeros() / 8, q, "{text:?}");
-        }
-        assert_eq!(T.get(key(b"35=x")), Some(1));
-        assert_eq!(T.get(key(b"35\0=x")), None);
-        assert_eq!(T.get(key(b"\x0035=x")), None);
-        assert_eq!(T.get(key(b"035=x")), None);
-        // The parser's key, from the first four bytes: the same answers.
-        for text in [
-            &b"=35"[..],
-            b"35\x01=",
-            b"35",
-            b"1234567=",
-            b"12345678",
-            b"35=x",
-            b"35\0=x",
-            b"\x0035=x",
-            b"035=x",
-            b"999=1",
-            b"9999=1",
-            b"9=",
-            b"8=FIX.4.4",
-            b"150=F",
-            b"=",
-            b"",
-        ] {
-            let found = T.find(key32(word_at(text, 0)));
-            assert_eq!(found.map(|(d, _)| d), T.get(key(text)), "{text:?}");
+            assert_eq!(found(text), want, "{text:?}");
         }
         // Every four bytes from digits, '=', and bytes with bit 7 set (0xbd is '=' | 0x80):
         // a key is found exactly when the field starts with a table tag and its '='.
@@ -450,7 +401,7 @@ mod tests {
                                 let mut text = [0u8; 8];
                                 text[..=q].copy_from_slice(&f[..=q]);
                                 if tag_key(t) == u64::from_le_bytes(text) {
-                                    T.get(tag_key(t))
+                                    get(tag_key(t)).map(|(d, _)| d)
                                 } else {
                                     None
                                 }
