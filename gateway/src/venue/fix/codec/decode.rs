@@ -97,8 +97,7 @@ fn whole_message(buf: &[u8]) -> Option<usize> {
     let total = body_end + 7;
     // `|10=ddd|` as one word (the SOH that ends the body, then the CheckSum field).
     let t = word(buf.get(body_end - 1..total)?);
-    let sum = checksum(&buf[..body_end]);
-    (t == TRAILER | u64::from(CHECKSUM_TEXT[usize::from(sum)]) << 32).then_some(total)
+    (t == trailer(checksum(&buf[..body_end]))).then_some(total)
 }
 
 /// [`frame`] of anything [`whole_message`] does not take: a part of a message, another
@@ -138,7 +137,7 @@ fn frame_other(buf: &[u8]) -> Frame {
     // with the one a good message has: no digits to read on the way.
     let t = word(&buf[body_end - 1..total]);
     let sum = checksum(&buf[..body_end]);
-    if t != TRAILER | u64::from(CHECKSUM_TEXT[usize::from(sum)]) << 32 {
+    if t != trailer(sum) {
         return bad_trailer(buf, t, sum, total);
     }
     Frame::Complete(total)
@@ -146,6 +145,12 @@ fn frame_other(buf: &[u8]) -> Frame {
 
 /// `|10=` and the last SOH of a trailer, as [`word`] reads `|10=ddd|`.
 const TRAILER: u64 = u64::from_le_bytes(*b"\x0110=\0\0\0\x01");
+
+/// The trailer word, as [`word`] reads `|10=ddd|`, of a message whose body sums to `sum`.
+#[inline(always)]
+fn trailer(sum: u8) -> u64 {
+    TRAILER | u64::from(CHECKSUM_TEXT[usize::from(sum)]) << 32
+}
 
 /// Each checksum as its three ASCII digits, first digit in the low byte.
 const CHECKSUM_TEXT: [u32; 256] = {
@@ -177,17 +182,14 @@ fn bad_trailer(buf: &[u8], t: u64, sum: u8, total: usize) -> Frame {
 /// `BodyLength` (1 to 6 digits, then SOH, after [`HEAD`]) and where the body starts, or what
 /// [`frame`] answers when it is not there.
 ///
-/// One word: the first SOH in it by the has-zero-byte test (its lowest flag is exact), the
-/// digits before it read together. Anything else (a short buffer, no SOH in the word, a
-/// non-digit) is left to [`body_length_bytes`].
+/// One word: the first SOH in it ([`scan::byte_mask`]), the digits before it read together.
+/// Anything else (a short buffer, no SOH in the word, a non-digit) is left to
+/// [`body_length_bytes`].
 #[inline(always)]
 fn body_length(buf: &[u8]) -> Result<(usize, usize), Frame> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     if let Some(w) = buf.get(HEAD.len()..HEAD.len() + 8) {
         let w = word(w);
-        let x = w ^ (ONES * u64::from(SOH));
-        let soh = x.wrapping_sub(ONES) & !x & (ONES << 7);
-        let k = (soh.trailing_zeros() / 8) as usize;
+        let k = scan::byte_mask(w, SOH).trailing_zeros() as usize;
         if (1..=6).contains(&k) {
             if let Some(v) = num::eight_digits(num::right_align(w, k)) {
                 return Ok((v as usize, HEAD.len() + k + 1));
@@ -390,9 +392,7 @@ fn split(bytes: &[u8], spans: &mut Spans) -> bool {
     // SOH among them), only its slot needs marking, and the fields before it end here.
     let mut fields_end = n;
     let t = word(&bytes[last_word..]);
-    let digits = (t >> 32) & 0x00ff_ffff;
-    let x = digits ^ 0x0001_0101;
-    let soh_in_digits = x.wrapping_sub(0x0001_0101) & !x & 0x0080_8080;
+    let soh_in_digits = scan::zero_bytes((t >> 32) ^ u64::from_le_bytes([SOH; 8])) & 0x0080_8080;
     if t & 0xff00_0000_ffff_ffff == TRAILER && soh_in_digits == 0 {
         spans.starts[CHECK_SUM_SLOT] = 1;
         fields_end = n - 7;

@@ -332,15 +332,14 @@ pub fn parse_fixed_word(word: u64, len: usize, scale: u8) -> Option<i64> {
 }
 
 /// [`parse_fixed_word`] of a value (`top`, at the top of its word) with fewer places than
-/// the scale, or none: the first `.` is found by the has-zero-byte test (its lowest flag is
-/// exact), the digits below it moved up over it, and the value padded with zeros. A sign, a
+/// the scale, or none: the first `.` is found ([`super::scan::zero_bytes`]), the digits
+/// below it moved up over it, and the value padded with zeros. A sign, a
 /// second `.`, no digit, digits past the scale and more than 10 places to pad go to
 /// [`parse_fixed`].
 #[inline(never)]
 fn parse_fixed_places(top: u64, word: u64, len: usize, scale: u8) -> Option<i64> {
     const DOTS: u64 = 0x2e2e_2e2e_2e2e_2e2e;
-    let x = top ^ DOTS;
-    let dots = x.wrapping_sub(ONES) & !x & (ONES << 7);
+    let dots = super::scan::zero_bytes(top ^ DOTS);
     // Bit 7 of the first '.', alone; 0 without one.
     let dot = dots & dots.wrapping_neg();
     let (digits, n, frac) = if dot != 0 {
