@@ -269,20 +269,28 @@ mod tests {
             },
             first: Pair { tsc: rdtsc(), ns: 0 },
         };
-        // A system clock that runs 1 ns per tick from `first`; the anchor is 1 ms behind it.
+        // A system clock that runs 1 ns per tick from `first`; the anchor is 250 µs behind
+        // it, well inside the step threshold: slewing it away over 1 s takes 250 ppm.
         let first = c.first;
         let sys = move || (rdtsc() - first.tsc) as i64;
-        c.publish(first.tsc, -1_000_000, 1 << FRAC);
+        c.publish(first.tsc, -250_000, 1 << FRAC);
         // Long enough that the measured rate is 1 to well within the slew bound.
         std::thread::sleep(Duration::from_millis(50));
         let before = c.now();
         c.discipline(&sys, Duration::from_secs(1));
         let after = c.now();
         assert!(after >= before);
+        assert!(sys() - after > 200_000, "slewed, not stepped: still about 250 µs behind");
         let mult = c.anchor.mult.load(Ordering::Relaxed);
-        let max = (1u64 << FRAC) + (1u64 << FRAC) * MAX_SLEW_PPM / 1_000_000;
-        assert!(mult > 1 << FRAC, "runs faster to catch up");
-        assert!(mult <= max, "within the slew bound");
+        let ppm = |p: u64| (1u64 << FRAC) + (1u64 << FRAC) * p / 1_000_000;
+        assert!(mult > ppm(200), "runs about 250 ppm faster to catch up");
+        assert!(mult < ppm(300), "no faster than the offset needs");
+        // 900 µs behind needs 900 ppm over the period: held to the bound, still not a step.
+        c.publish(rdtsc(), sys() - 900_000, 1 << FRAC);
+        c.discipline(&sys, Duration::from_secs(1));
+        assert!(sys() - c.now() > 800_000, "slewed, not stepped");
+        let mult = c.anchor.mult.load(Ordering::Relaxed);
+        assert!(mult > ppm(MAX_SLEW_PPM - 10) && mult <= ppm(MAX_SLEW_PPM), "at the bound");
         assert_eq!(c.anchor.seq.load(Ordering::Relaxed) % 2, 0);
         // Ten seconds behind: one step forward, to within a few microseconds.
         c.publish(rdtsc(), sys() - 10_000_000_000, 1 << FRAC);
