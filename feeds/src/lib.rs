@@ -63,4 +63,5 @@ pub mod ws;
 
 pub use decode_error::DecodeError;
 pub use error::{Error, Result};
+pub use pace::Pacer;
 pub use payload::Payload;

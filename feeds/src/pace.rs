@@ -8,7 +8,7 @@ use tickline_engine::types::Nanos;
 
 /// The due time of a paced source's next event.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Pacer {
+pub struct Pacer {
     rate: u64,
     /// Whole nanoseconds between two events.
     step_ns: i64,
@@ -22,7 +22,7 @@ pub(crate) struct Pacer {
 
 impl Pacer {
     /// `rate` events per second; 0: unpaced.
-    pub(crate) fn new(rate: u64) -> Pacer {
+    pub fn new(rate: u64) -> Pacer {
         Pacer {
             rate,
             step_ns: 1_000_000_000u64.checked_div(rate).unwrap_or(0) as i64,
@@ -35,7 +35,7 @@ impl Pacer {
     /// The next event's receive stamp if it is due at `now` (its due time; `now` unpaced),
     /// or `None` if it is not due yet. Call [`Pacer::advance`] once the event is produced.
     #[inline]
-    pub(crate) fn due(&mut self, now: Nanos) -> Option<Nanos> {
+    pub fn due(&mut self, now: Nanos) -> Option<Nanos> {
         if self.rate == 0 {
             return Some(now);
         }
@@ -46,14 +46,14 @@ impl Pacer {
     /// Whether the next event is known not to be due at `now` (paced, started, and due
     /// later): [`Pacer::due`] would return `None`.
     #[inline]
-    pub(crate) fn early(&self, now: Nanos) -> bool {
+    pub fn early(&self, now: Nanos) -> bool {
         self.rate != 0 && self.due.is_some_and(|due| due > now)
     }
 
     /// The event [`Pacer::due`] returned was produced: the next is due `1 / rate` later,
     /// exactly (the remainder is carried, so there is no drift and no division per event).
     #[inline]
-    pub(crate) fn advance(&mut self) {
+    pub fn advance(&mut self) {
         let Some(due) = self.due else { return };
         self.rem += self.step_rem;
         // Both terms are below `rate`, so the carry is 0 or 1.

@@ -11,13 +11,13 @@
 
 use tickline_engine::alloc_count;
 use tickline_engine::types::Clock;
+use tickline_feeds::Pacer;
 
 use super::{new_histogram, Window, WindowStats};
 
 /// Runs the floor at `rate` events per second (all feeds together), on `core`.
 pub(crate) fn run(rate: u64, window: &Window, core: Option<usize>) -> anyhow::Result<WindowStats> {
     anyhow::ensure!(rate > 0, "the floor needs a rate (it has no throughput phase)");
-    let step = (1_000_000_000 / rate).max(1) as i64;
     let warmup = window.warmup;
     let measure = window.measure;
     let probe = std::thread::Builder::new().name("floor".into()).spawn(move || {
@@ -25,26 +25,28 @@ pub(crate) fn run(rate: u64, window: &Window, core: Option<usize>) -> anyhow::Re
             let _ = core_affinity::set_for_current(core_affinity::CoreId { id });
         }
         let mut hist = new_histogram();
+        // The feeds' own pacing: event k is due at start + k / rate.
+        let mut pacer = Pacer::new(rate);
         let start = Clock::now();
         let measure_from = start.add_nanos(i64::try_from(warmup.as_nanos()).unwrap_or(i64::MAX));
         let measure_to =
             measure_from.add_nanos(i64::try_from(measure.as_nanos()).unwrap_or(i64::MAX));
-        let mut due = start;
         // The allocation count when the first measured event fell due.
         let mut allocs_at: Option<u64> = None;
+        let mut now = start;
         loop {
-            let now = Clock::now();
-            while due <= now {
+            while let Some(due) = pacer.due(now) {
                 if due >= measure_from && due < measure_to {
                     allocs_at.get_or_insert_with(alloc_count::total);
                     hist.saturating_record(now.since(due).max(1));
                 }
-                due = due.add_nanos(step);
+                pacer.advance();
             }
             if now >= measure_to {
                 return (hist, alloc_count::total() - allocs_at.unwrap_or_else(alloc_count::total));
             }
             std::hint::spin_loop();
+            now = Clock::now();
         }
     })?;
     let (hist, allocs) =
