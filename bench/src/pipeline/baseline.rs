@@ -387,14 +387,16 @@ impl<F: Flavor> StrategySide<F> {
         let mut i = 0;
         while let Some(intent) = self.sink.intents().get(i) {
             i += 1;
-            match self.risk.check_with(&intent, Clock::now) {
-                Ok(order) => {
-                    let rec = Record::approved(order.get().approved_ns, order.get());
+            // Sent before risk commits what the order uses, as the engine hands it off.
+            match self.risk.approve_with(&intent, Clock::now) {
+                Ok(approval) => {
+                    let order = approval.order();
                     let sent = self.orders.as_ref().is_some_and(|tx| F::send(tx, order));
+                    self.risk.commit(approval);
                     if !sent {
                         self.shared.lost.fetch_add(1, Ordering::Relaxed);
                     }
-                    self.record(rec);
+                    self.record(Record::approved(order.get().approved_ns, order.get()));
                 }
                 Err(reason) => {
                     let now = Clock::now();

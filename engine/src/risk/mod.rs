@@ -60,5 +60,5 @@ pub use halt::{HaltCause, HaltSwitch};
 pub use limits::{InstrumentLimits, Rate, RiskLimits, MAX_OPEN_ORDERS, MAX_RATE};
 pub use reason::RejectReason;
 pub use seed::{Rebuilt, RiskSeed, SeedBuilder, SeedNotes, SeedOrder};
-pub use stage::{RiskReject, RiskSetup, RiskStage};
+pub use stage::{Approval, RiskReject, RiskSetup, RiskStage};
 pub use telemetry::RiskTelemetry;

@@ -5,7 +5,9 @@
 //! a missing reference price or a limit that is not configured is a reject. The checks read
 //! only state this thread owns (market view, open orders, positions, token buckets); an
 //! approval then commits what it uses (tokens, the order's reservation). Time is the intent's
-//! decision time, so a check reads no clock until it has passed.
+//! decision time, so a check reads no clock until it has passed. The hot path splits the two
+//! ([`RiskStage::approve_with`], then [`RiskStage::commit`]) and hands the order to the venue
+//! between them, so the commit's bookkeeping is not on the tick-to-order path.
 //!
 //! Order of checks (the first failure is the reason): cancel-all passes; instrument known;
 //! cancels pass if they name an open order; halt (or the risk limit that tripped it); venue
@@ -182,6 +184,25 @@ pub struct RiskStage {
     tripped: Option<RejectReason>,
     cancel_all: bool,
     seen_disconnects: u64,
+    /// An [`Approval`] is out and not committed yet.
+    uncommitted: bool,
+}
+
+/// An intent that passed every check, stamped with its approval time, whose reservations
+/// are not taken yet: see [`RiskStage::approve_with`]. Give it to [`RiskStage::commit`].
+#[must_use = "an approval must be committed before the next check"]
+#[derive(Debug)]
+pub struct Approval {
+    order: RiskApproved<Order>,
+    plan: Plan,
+}
+
+impl Approval {
+    /// The approved order, to hand to the venue before the commit.
+    #[inline]
+    pub fn order(&self) -> RiskApproved<Order> {
+        self.order
+    }
 }
 
 impl RiskStage {
@@ -239,6 +260,7 @@ impl RiskStage {
             tripped: None,
             cancel_all: false,
             seen_disconnects: 0,
+            uncommitted: false,
         };
         stage.apply_limits(setup.limits);
         stage.seen_disconnects = stage.link.disconnects();
@@ -487,36 +509,68 @@ impl RiskStage {
         intent: &OrderIntent,
         clock: impl FnOnce() -> Nanos,
     ) -> Result<RiskApproved<Order>, RejectReason> {
+        let approval = self.approve_with(intent, clock)?;
+        let order = approval.order();
+        self.commit(approval);
+        Ok(order)
+    }
+
+    /// The first half of [`RiskStage::check_with`]: every check, then the approval stamp read
+    /// from `clock`. What the order uses (tokens, its open-order entry and reservation, its
+    /// exposure, the duplicate window) is taken by [`RiskStage::commit`], which must come
+    /// before the next intent is approved; in between, the caller hands the order to the
+    /// venue, so that bookkeeping is not on the tick-to-order path.
+    ///
+    /// # Panics
+    ///
+    /// If the previous approval was not committed.
+    #[inline]
+    pub fn approve_with(
+        &mut self,
+        intent: &OrderIntent,
+        clock: impl FnOnce() -> Nanos,
+    ) -> Result<Approval, RejectReason> {
+        assert!(!self.uncommitted, "risk: an approval was not committed before the next check");
         if self.tripped.is_some() && !self.halt.is_halted() {
             self.on_resumed();
         }
         match self.evaluate(intent) {
             Ok(plan) => {
-                let taken = self.commit(intent, plan);
-                self.telemetry.approved.inc();
                 let approved_ns = clock();
-                if let Some(slot) = taken {
-                    let live = self.orders.entry(slot).live;
-                    self.telemetry.orders.open(
-                        slot,
-                        intent.client_id.0,
-                        intent.strategy,
-                        intent.instrument,
-                        intent.side,
-                        intent.price,
-                        intent.qty,
-                        Qty::ZERO,
-                        approved_ns,
-                        live,
-                        false,
-                    );
-                }
-                Ok(RiskApproved::new(Order { intent: *intent, approved_ns }))
+                self.uncommitted = true;
+                let order = RiskApproved::new(Order { intent: *intent, approved_ns });
+                Ok(Approval { order, plan })
             }
             Err(reason) => {
                 self.telemetry.rejects[reason.index()].inc();
                 Err(reason)
             }
+        }
+    }
+
+    /// The second half of [`RiskStage::check_with`]: takes what an approved order uses.
+    #[inline]
+    pub fn commit(&mut self, approval: Approval) {
+        let Approval { order, plan } = approval;
+        let Order { intent, approved_ns } = *order.get();
+        self.uncommitted = false;
+        let taken = self.commit_plan(&intent, plan);
+        self.telemetry.approved.inc();
+        if let Some(slot) = taken {
+            let live = self.orders.entry(slot).live;
+            self.telemetry.orders.open(
+                slot,
+                intent.client_id.0,
+                intent.strategy,
+                intent.instrument,
+                intent.side,
+                intent.price,
+                intent.qty,
+                Qty::ZERO,
+                approved_ns,
+                live,
+                false,
+            );
         }
     }
 
@@ -821,7 +875,7 @@ impl RiskStage {
     /// Takes what an approved intent uses; returns the table slot a new order or replacement
     /// took.
     #[inline]
-    fn commit(&mut self, intent: &OrderIntent, plan: Plan) -> Option<u32> {
+    fn commit_plan(&mut self, intent: &OrderIntent, plan: Plan) -> Option<u32> {
         let idx = intent.instrument.index();
         let now = intent.decided_ns.0;
         let Plan { target, term, levels } = plan;

@@ -266,6 +266,37 @@ fn max_open_orders_per_instrument_and_in_total() {
 }
 
 #[test]
+fn an_approval_takes_nothing_until_it_is_committed() {
+    let rate = Rate { per_second: 1_000, burst: 1 };
+    let mut h = h(|l| l.instruments[0].order_rate = Some(rate));
+    let intent = h.intent(A, Side::Buy, 10_000, 3);
+    let approval = h.risk.approve_with(&intent, || Nanos(T0 + 7)).unwrap();
+    assert_eq!(approval.order().get().approved_ns, Nanos(T0 + 7), "stamped by the clock");
+    assert_eq!(approval.order().get().intent, intent);
+    assert_eq!(h.risk.open_orders(A), (0, 0, 0), "nothing reserved before the commit");
+    assert_eq!(h.risk.telemetry().open_orders.get(), 0);
+    assert_eq!(h.risk.gross_exposure(), 0);
+    h.risk.commit(approval);
+    assert_eq!(h.risk.open_orders(A), (1, 3, 0), "reserved by the commit");
+    assert_eq!(h.risk.telemetry().open_orders.get(), 1);
+    assert!(h.risk.gross_exposure() > 0);
+    assert_eq!(h.buy(A, 9_995, 1), Err(RejectReason::OrderRateInstrument), "token taken");
+    // The same client id again: the commit put it in the open-order table.
+    let again = h.risk.check(&intent, Nanos(h.now));
+    assert_eq!(again, Err(RejectReason::DuplicateOrder));
+}
+
+#[test]
+#[should_panic(expected = "not committed")]
+fn a_second_approval_before_the_commit_is_refused() {
+    let mut h = h(|_| {});
+    let first = h.intent(A, Side::Buy, 10_000, 1);
+    let second = h.intent(A, Side::Buy, 9_995, 1);
+    let _pending = h.risk.approve_with(&first, || Nanos(T0)).unwrap();
+    let _ = h.risk.approve_with(&second, || Nanos(T0));
+}
+
+#[test]
 fn order_rate_per_instrument_and_global() {
     let rate = Rate { per_second: 1_000, burst: 3 };
     let mut h = h(|l| l.instruments[0].order_rate = Some(rate));

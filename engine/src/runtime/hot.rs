@@ -198,15 +198,21 @@ impl Core {
         r.tel.events.inc();
         r.sample = r.sample.wrapping_add(1);
         let t0 = if r.sample % LATENCY_SAMPLE == 0 { Some(Clock::now()) } else { None };
-        // One clock read stamps the approval and, on a fused gateway, the hand-off.
-        match r.risk.check_with(&intent, Clock::now) {
-            Ok(order) => {
+        // One clock read stamps the approval and, on a fused gateway, the hand-off; the order
+        // goes to the venue (or onto the orders ring) before risk commits what it uses.
+        match r.risk.approve_with(&intent, Clock::now) {
+            Ok(approval) => {
+                let order = approval.order();
                 let now = order.get().approved_ns;
-                if let Some(t0) = t0 {
-                    r.tel.latency.record(now.since(t0));
-                }
-                r.tel.emitted.inc();
                 self.on_order(order, now);
+                self.current = Current::Risk;
+                if let Some(r) = self.risk.as_mut() {
+                    r.risk.commit(approval);
+                    if let Some(t0) = t0 {
+                        r.tel.latency.record(now.since(t0));
+                    }
+                    r.tel.emitted.inc();
+                }
                 self.record(Record::approved(now, order.get()));
             }
             Err(reason) => {
@@ -248,16 +254,16 @@ impl Core {
         match self.gateway.as_mut() {
             Some(g) => {
                 self.current = Current::Gateway;
-                let recv = order.get().intent.tick_recv_ns;
-                if recv > Nanos::ZERO {
-                    self.telemetry.tick_to_order.record(now.since(recv));
-                }
-                g.tel.events.inc();
                 g.sample = g.sample.wrapping_add(1);
                 let sampled = g.sample % LATENCY_SAMPLE == 0;
                 g.venue.submit(order, now);
                 if sampled {
                     g.tel.latency.record(Clock::now().since(now));
+                }
+                g.tel.events.inc();
+                let recv = order.get().intent.tick_recv_ns;
+                if recv > Nanos::ZERO {
+                    self.telemetry.tick_to_order.record(now.since(recv));
                 }
             }
             None => {
