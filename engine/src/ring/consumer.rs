@@ -83,6 +83,29 @@ impl<T: bytemuck::NoUninit + Send> Consumer<T> {
         n
     }
 
+    /// As [`Consumer::poll`], but only values below the producer's published position
+    /// (`head`, stored every few values and whenever the producer finds the ring full,
+    /// flushes or closes). A consumer that can wait (the recorder) thus reads lines the
+    /// producer has moved past, instead of following it slot by slot and pulling each line
+    /// away from it while it is still writing there; [`Consumer::poll`] picks up the rest.
+    #[inline]
+    pub fn poll_published(&mut self, max: usize, mut f: impl FnMut(T)) -> usize {
+        // Acquire: pairs with the producer's `Release` store of `head`, made after the slots
+        // below it were written.
+        let head = self.shared.head.load(Ordering::Acquire);
+        let mut n = 0;
+        while n < max && self.next < head {
+            let Some(v) = self.read_next() else { break };
+            self.next += 1;
+            n += 1;
+            f(v);
+        }
+        if n > 0 {
+            self.shared.cursors[self.index].store(self.next, Ordering::Release);
+        }
+        n
+    }
+
     /// Values published and not yet read by this consumer (approximate while racing).
     pub fn backlog(&self) -> u64 {
         self.shared.head.load(Ordering::Acquire).saturating_sub(self.next)

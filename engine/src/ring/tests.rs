@@ -42,6 +42,31 @@ fn block_policy_refuses_when_full_and_counts_the_alarm() {
 }
 
 #[test]
+fn poll_published_reads_only_below_the_published_head() {
+    let (mut tx, mut rx) = Ring::<u64>::builder("records", 128).build_one().unwrap();
+    for i in 0..40 {
+        tx.try_push(i).unwrap();
+    }
+    let mut got = Vec::new();
+    // `head` is stored every 32 values: the last 8 are not published through it yet.
+    assert_eq!(rx.poll_published(usize::MAX, |v| got.push(v)), 32);
+    assert_eq!(got, (0..32).collect::<Vec<_>>());
+    assert_eq!(rx.poll_published(usize::MAX, |v| got.push(v)), 0);
+    // A flush publishes the producer's position.
+    assert_eq!(tx.flush(), 0);
+    assert_eq!(rx.poll_published(3, |v| got.push(v)), 3, "bounded by max");
+    assert_eq!(rx.poll_published(usize::MAX, |v| got.push(v)), 5);
+    assert_eq!(got, (0..40).collect::<Vec<_>>());
+    // The stamps still serve a consumer that follows the producer closely.
+    tx.try_push(40).unwrap();
+    assert_eq!(rx.poll_published(usize::MAX, |v| got.push(v)), 0);
+    assert_eq!(rx.poll(usize::MAX, |v| got.push(v)), 1);
+    assert_eq!(got.last(), Some(&40));
+    // The slots read free up room for the producer.
+    assert_eq!(tx.snapshot().depth, 0);
+}
+
+#[test]
 fn block_policy_gates_on_the_slowest_consumer() {
     let (mut tx, mut rxs) = Ring::<u64>::builder("exec", 2).consumers(2).build().unwrap();
     tx.try_push(1).unwrap();
