@@ -290,7 +290,9 @@ mod tests {
         c.discipline(&sys, Duration::from_secs(1));
         assert!(sys() - c.now() > 800_000, "slewed, not stepped");
         let mult = c.anchor.mult.load(Ordering::Relaxed);
-        assert!(mult > ppm(MAX_SLEW_PPM - 10) && mult <= ppm(MAX_SLEW_PPM), "at the bound");
+        // The bound applies to the measured rate, which is 1 only to within a few ppm (the
+        // paired reads are tens of ticks wide).
+        assert!(mult > ppm(MAX_SLEW_PPM - 10) && mult < ppm(MAX_SLEW_PPM + 10), "at the bound");
         assert_eq!(c.anchor.seq.load(Ordering::Relaxed) % 2, 0);
         // Ten seconds behind: one step forward, to within a few microseconds.
         c.publish(rdtsc(), sys() - 10_000_000_000, 1 << FRAC);
