@@ -69,18 +69,8 @@ impl<T: bytemuck::NoUninit + Send> Consumer<T> {
     /// Hands up to `max` published values to `f`, releasing their slots once at the end.
     /// Returns how many were handled.
     #[inline]
-    pub fn poll(&mut self, max: usize, mut f: impl FnMut(T)) -> usize {
-        let mut n = 0;
-        while n < max {
-            let Some(v) = self.read_next() else { break };
-            self.next += 1;
-            n += 1;
-            f(v);
-        }
-        if n > 0 {
-            self.shared.cursors[self.index].store(self.next, Ordering::Release);
-        }
-        n
+    pub fn poll(&mut self, max: usize, f: impl FnMut(T)) -> usize {
+        self.poll_below(u64::MAX, max, f)
     }
 
     /// As [`Consumer::poll`], but only values below the producer's published position
@@ -89,12 +79,18 @@ impl<T: bytemuck::NoUninit + Send> Consumer<T> {
     /// producer has moved past, instead of following it slot by slot and pulling each line
     /// away from it while it is still writing there; [`Consumer::poll`] picks up the rest.
     #[inline]
-    pub fn poll_published(&mut self, max: usize, mut f: impl FnMut(T)) -> usize {
+    pub fn poll_published(&mut self, max: usize, f: impl FnMut(T)) -> usize {
         // Acquire: pairs with the producer's `Release` store of `head`, made after the slots
         // below it were written.
         let head = self.shared.head.load(Ordering::Acquire);
+        self.poll_below(head, max, f)
+    }
+
+    /// Up to `max` published values below sequence `end` to `f`; the cursor is stored once.
+    #[inline(always)]
+    fn poll_below(&mut self, end: u64, max: usize, mut f: impl FnMut(T)) -> usize {
         let mut n = 0;
-        while n < max && self.next < head {
+        while n < max && self.next < end {
             let Some(v) = self.read_next() else { break };
             self.next += 1;
             n += 1;
