@@ -105,10 +105,17 @@ impl OpenOrders {
         // Two keys per entry at most (its id and a pending cancel's): keep the index at most
         // half full so every probe ends at an empty slot.
         let index_len = (capacity * 4).next_power_of_two().max(8);
+        let mut index = vec![(0, 0); index_len];
+        // A zeroed allocation is mapped lazily: write every page now, or each first use of a
+        // page by a new order id is a page fault on the hot thread (`black_box` keeps the
+        // store of a known zero).
+        for e in index.iter_mut().step_by(4096 / std::mem::size_of::<(u64, u32)>()) {
+            *e = std::hint::black_box(*e);
+        }
         OpenOrders {
             slab: vec![EMPTY; capacity],
             free: (0..capacity as u32).rev().collect(),
-            index: vec![(0, 0); index_len],
+            index,
             mask: index_len - 1,
             books: vec![Book::default(); instruments],
             total_open: 0,

@@ -8,7 +8,10 @@ use std::collections::VecDeque;
 
 use tickline_engine::risk::RiskApproved;
 use tickline_engine::stage::{ExecBatch, Venue};
-use tickline_engine::types::{Action, ExecKind, ExecReport, Nanos, Order, Qty};
+use tickline_engine::types::{
+    Action, ClientOrderId, ExecKind, ExecReport, InstrumentId, Nanos, Order, Px, Qty, Side,
+    StrategyId,
+};
 
 /// The instant-fill venue.
 #[derive(Debug)]
@@ -23,12 +26,28 @@ impl InstantVenue {
     /// A venue whose response queue starts with room for `capacity` reports (it grows past
     /// that only if the reverse path stalls for that long).
     pub fn new(name: &str, capacity: usize) -> InstantVenue {
-        InstantVenue {
-            name: name.to_owned(),
-            queue: VecDeque::with_capacity(capacity),
-            next_venue_id: 1,
-            orders: 0,
-        }
+        let mut queue = VecDeque::with_capacity(capacity);
+        // Written once now: reports walk the whole ring buffer as they come and go, and each
+        // page they reached for the first time was a page fault on the hot thread (about one
+        // every 56 reports for the first 65,536), which stalls behind any memory-map change
+        // the journal's segment thread is making.
+        let blank = ExecReport {
+            ts: Nanos::ZERO,
+            client_id: ClientOrderId(0),
+            venue_order_id: 0,
+            last_px: Px::ZERO,
+            last_qty: Qty::ZERO,
+            cum_qty: Qty::ZERO,
+            leaves_qty: Qty::ZERO,
+            fee: 0,
+            instrument: InstrumentId(0),
+            strategy: StrategyId(0),
+            kind: ExecKind::New,
+            side: Side::Buy,
+        };
+        queue.resize(queue.capacity(), blank);
+        queue.clear();
+        InstantVenue { name: name.to_owned(), queue, next_venue_id: 1, orders: 0 }
     }
 
     /// Orders received.
@@ -52,7 +71,7 @@ impl Venue for InstantVenue {
             ts: now,
             client_id: i.client_id,
             venue_order_id,
-            last_px: if last_qty.is_zero() { tickline_engine::types::Px::ZERO } else { i.price },
+            last_px: if last_qty.is_zero() { Px::ZERO } else { i.price },
             last_qty,
             cum_qty,
             leaves_qty,
@@ -68,7 +87,7 @@ impl Venue for InstantVenue {
                 self.queue.push_back(report(ExecKind::Fill, i.qty, i.qty, Qty::ZERO));
             }
             // Every order fills at once, so a cancel-all finds nothing open.
-            Action::Cancel if i.target == tickline_engine::types::ClientOrderId::ALL => {}
+            Action::Cancel if i.target == ClientOrderId::ALL => {}
             Action::Cancel => {
                 self.queue.push_back(report(ExecKind::Cancelled, Qty::ZERO, Qty::ZERO, Qty::ZERO));
             }
