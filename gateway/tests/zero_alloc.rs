@@ -210,8 +210,8 @@ fn fix_session_steady_state_allocates_nothing() {
     assert!(apps > 0);
 }
 
-#[test]
-fn simulated_exchange_steady_state_allocates_nothing() {
+/// One instrument "A" (price scale 2, tick 0.01, lot 1) and a risk stage with permissive limits.
+fn one_instrument() -> (Arc<InstrumentRegistry>, RiskStage) {
     let spec = InstrumentSpec {
         symbol: "A".into(),
         venue: "sim".into(),
@@ -222,7 +222,13 @@ fn simulated_exchange_steady_state_allocates_nothing() {
     };
     let reg = Arc::new(InstrumentRegistry::build(&[spec]).unwrap());
     let setup = RiskSetup::new(RiskLimits::permissive(&reg));
-    let mut risk = RiskStage::with_setup(Arc::clone(&reg), Arc::new(HaltSwitch::new()), setup);
+    let risk = RiskStage::with_setup(Arc::clone(&reg), Arc::new(HaltSwitch::new()), setup);
+    (reg, risk)
+}
+
+#[test]
+fn simulated_exchange_steady_state_allocates_nothing() {
+    let (reg, mut risk) = one_instrument();
     let cfg = SimConfig { latency_ns: 2_000, taker_fee_ppb: 500_000, ..SimConfig::default() };
     let mut sim = SimVenue::new("sim", Arc::clone(&reg), cfg);
     let mut ids = ClientOrderIdGen::new(Nanos(T0));
@@ -303,17 +309,7 @@ fn minor_faults() -> u64 {
 #[cfg(target_os = "linux")]
 #[test]
 fn instant_venue_takes_no_page_faults_once_built() {
-    let spec = InstrumentSpec {
-        symbol: "A".into(),
-        venue: "sim".into(),
-        price_scale: 2,
-        qty_scale: 0,
-        tick_size: "0.01".parse().unwrap(),
-        lot_size: "1".parse().unwrap(),
-    };
-    let reg = Arc::new(InstrumentRegistry::build(&[spec]).unwrap());
-    let setup = RiskSetup::new(RiskLimits::permissive(&reg));
-    let mut risk = RiskStage::with_setup(Arc::clone(&reg), Arc::new(HaltSwitch::new()), setup);
+    let (_, mut risk) = one_instrument();
     // The engine's queue size: 65,536 reports of 72 bytes.
     let mut venue = InstantVenue::new("sim", 65_536);
     let mut ids = ClientOrderIdGen::new(Nanos(T0));

@@ -80,6 +80,23 @@ pub struct ExecReport {
 const _: () = assert!(std::mem::size_of::<ExecReport>() == 72);
 
 impl ExecReport {
+    /// A report about nothing: every id, time, price and quantity zero. For filling storage
+    /// before use, and as the base of the reports built on this side of the venue.
+    pub const BLANK: ExecReport = ExecReport {
+        ts: Nanos::ZERO,
+        client_id: ClientOrderId(0),
+        venue_order_id: 0,
+        last_px: Px::ZERO,
+        last_qty: Qty::ZERO,
+        cum_qty: Qty::ZERO,
+        leaves_qty: Qty::ZERO,
+        fee: 0,
+        instrument: InstrumentId(0),
+        strategy: StrategyId(0),
+        kind: ExecKind::New,
+        side: Side::Buy,
+    };
+
     /// A report of `kind` about `intent` made on this side of the venue (risk refused it, the
     /// gateway refused or throttled it): no venue id, nothing filled, nothing open.
     #[inline]
@@ -87,16 +104,11 @@ impl ExecReport {
         ExecReport {
             ts,
             client_id: intent.client_id,
-            venue_order_id: 0,
-            last_px: Px::ZERO,
-            last_qty: Qty::ZERO,
-            cum_qty: Qty::ZERO,
-            leaves_qty: Qty::ZERO,
-            fee: 0,
             instrument: intent.instrument,
             strategy: intent.strategy,
             kind,
             side: intent.side,
+            ..ExecReport::BLANK
         }
     }
 }

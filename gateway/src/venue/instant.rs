@@ -8,10 +8,7 @@ use std::collections::VecDeque;
 
 use tickline_engine::risk::RiskApproved;
 use tickline_engine::stage::{ExecBatch, Venue};
-use tickline_engine::types::{
-    Action, ClientOrderId, ExecKind, ExecReport, InstrumentId, Nanos, Order, Px, Qty, Side,
-    StrategyId,
-};
+use tickline_engine::types::{Action, ClientOrderId, ExecKind, ExecReport, Nanos, Order, Px, Qty};
 
 /// The instant-fill venue.
 #[derive(Debug)]
@@ -31,21 +28,7 @@ impl InstantVenue {
         // page they reached for the first time was a page fault on the hot thread (about one
         // every 56 reports for the first 65,536), which stalls behind any memory-map change
         // the journal's segment thread is making.
-        let blank = ExecReport {
-            ts: Nanos::ZERO,
-            client_id: ClientOrderId(0),
-            venue_order_id: 0,
-            last_px: Px::ZERO,
-            last_qty: Qty::ZERO,
-            cum_qty: Qty::ZERO,
-            leaves_qty: Qty::ZERO,
-            fee: 0,
-            instrument: InstrumentId(0),
-            strategy: StrategyId(0),
-            kind: ExecKind::New,
-            side: Side::Buy,
-        };
-        queue.resize(queue.capacity(), blank);
+        queue.resize(queue.capacity(), ExecReport::BLANK);
         queue.clear();
         InstantVenue { name: name.to_owned(), queue, next_venue_id: 1, orders: 0 }
     }
