@@ -15,9 +15,10 @@ use super::lifecycle::Lifecycle;
 const RECORD_BATCH: usize = 256;
 /// Idle time between two sink flushes.
 const FLUSH_PERIOD_NS: u64 = 10_000_000;
-/// Quiet time after which the recorder reads records the producer has not published its
-/// position past (at most `HEAD_EVERY - 1` per ring): the most a record waits in its ring
-/// when its producer goes idle.
+/// Quiet time after which the recorder also reads the records its producer has not
+/// published its position past (fewer than `HEAD_EVERY` per ring), counted from its first
+/// idle poll: a record waits about this much longer, plus the recorder's own idle wait, when
+/// the pipeline goes idle.
 const TAIL_NS: u64 = 20_000;
 
 pub(crate) struct Recorder {
@@ -32,31 +33,36 @@ pub(crate) struct Recorder {
 impl Recorder {
     pub(crate) fn run(&mut self) {
         let mut last_flush = Clock::now();
-        let mut last_work = last_flush;
+        // When the rings went quiet: stamped by the first idle poll after work, so a busy
+        // recorder reads no clock.
+        let mut quiet_since = last_flush;
+        let mut busy = false;
         loop {
             // Whole batches the producer has moved past first; the tail it is still writing
-            // once it has been quiet for `TAIL_NS` (see `Consumer::poll_published`).
-            let mut work = self.drain(false);
-            if work == 0 {
-                let now = Clock::now();
-                if now.since(last_work) >= TAIL_NS {
-                    work = self.drain(true);
-                }
-                if work == 0 {
-                    if now.since(last_flush) >= FLUSH_PERIOD_NS {
-                        self.flush(now);
-                        last_flush = now;
-                    }
-                    if self.rings.iter().all(Consumer::is_finished) {
-                        self.flush(now);
-                        return;
-                    }
-                    self.waiter.idle();
-                    continue;
-                }
+            // once the rings have been quiet for `TAIL_NS` (see `Consumer::poll_published`).
+            if self.drain(false) > 0 {
+                busy = true;
+                self.waiter.reset();
+                continue;
             }
-            last_work = Clock::now();
-            self.waiter.reset();
+            let now = Clock::now();
+            if std::mem::take(&mut busy) {
+                quiet_since = now;
+            }
+            if now.since(quiet_since) >= TAIL_NS && self.drain(true) > 0 {
+                busy = true;
+                self.waiter.reset();
+                continue;
+            }
+            if now.since(last_flush) >= FLUSH_PERIOD_NS {
+                self.flush(now);
+                last_flush = now;
+            }
+            if self.rings.iter().all(Consumer::is_finished) {
+                self.flush(now);
+                return;
+            }
+            self.waiter.idle();
         }
     }
 
@@ -103,5 +109,60 @@ impl Recorder {
             self.lifecycle.halt().trip(HaltCause::Journal);
             tracing::error!(error = %e, "journal flush failed; trading halted");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::ring::{Ring, WaitStrategy};
+    use crate::risk::HaltSwitch;
+    use crate::telemetry::Telemetry;
+
+    struct Counting(Arc<AtomicUsize>);
+
+    impl RecordSink for Counting {
+        fn record(&mut self, _: &Record) -> std::io::Result<()> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Records the producer has not published its position past (fewer than 32) still reach
+    /// the sink once the ring is quiet, while the producer lives; all of them by the close.
+    #[test]
+    fn a_quiet_ring_s_unpublished_tail_is_recorded() {
+        let (mut tx, rx) = Ring::<Record>::builder("records", 64).build_one().unwrap();
+        let seen = Arc::new(AtomicUsize::new(0));
+        let mut rec = Recorder {
+            rings: vec![rx],
+            sink: Box::new(Counting(Arc::clone(&seen))),
+            tel: Telemetry::new().add_stage("recorder"),
+            lifecycle: Arc::new(Lifecycle::new(Arc::new(HaltSwitch::new()))),
+            waiter: WaitStrategy::from_name("park").unwrap().waiter(),
+            failed: false,
+        };
+        let thread = std::thread::spawn(move || rec.run());
+        let control = Record::control(Nanos(1), &bytemuck::Zeroable::zeroed());
+        for _ in 0..40 {
+            tx.try_push(control).unwrap();
+        }
+        let start = Instant::now();
+        while seen.load(Ordering::Relaxed) < 40 && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(seen.load(Ordering::Relaxed), 40, "32 published, 8 in the tail");
+        for _ in 0..3 {
+            tx.try_push(control).unwrap();
+        }
+        drop(tx);
+        thread.join().unwrap();
+        assert_eq!(seen.load(Ordering::Relaxed), 43);
     }
 }
