@@ -300,6 +300,7 @@ fn simulated_exchange_steady_state_allocates_nothing() {
 }
 
 /// Minor page faults this thread has taken (`/proc/thread-self/stat`, field 10).
+#[cfg(target_os = "linux")]
 fn minor_faults() -> u64 {
     let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("/proc/thread-self/stat");
     let after_name = &stat[stat.rfind(')').expect("stat has a (comm)") + 1..];

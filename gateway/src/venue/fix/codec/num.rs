@@ -333,9 +333,8 @@ pub fn parse_fixed_word(word: u64, len: usize, scale: u8) -> Option<i64> {
 
 /// [`parse_fixed_word`] of a value (`top`, at the top of its word) with fewer places than
 /// the scale, or none: the first `.` is found ([`super::scan::zero_bytes`]), the digits
-/// below it moved up over it, and the value padded with zeros. A sign, a
-/// second `.`, no digit, digits past the scale and more than 10 places to pad go to
-/// [`parse_fixed`].
+/// below it moved up over it, and the value padded with zeros. A sign, a second `.`, no
+/// digit, digits past the scale and more than 10 places to pad go to [`parse_fixed`].
 #[inline(never)]
 fn parse_fixed_places(top: u64, word: u64, len: usize, scale: u8) -> Option<i64> {
     const DOTS: u64 = 0x2e2e_2e2e_2e2e_2e2e;
