@@ -60,7 +60,9 @@ pub struct SyntheticFeed {
     states: Vec<State>,
     rng: u64,
     produced: u64,
-    step: u64,
+    /// Steps left until the next trade (0: the feed publishes no trades). A countdown, not
+    /// `step % trade_every`: no division per tick.
+    until_trade: u32,
     next: usize,
     /// When the next tick is due.
     pacer: Pacer,
@@ -82,12 +84,13 @@ impl SyntheticFeed {
             .collect();
         let rng = spec.seed ^ 0x9e37_79b9_7f4a_7c15;
         let pacer = Pacer::new(spec.rate);
+        let until_trade = spec.trade_every;
         SyntheticFeed {
             spec,
             states,
             rng: if rng == 0 { 1 } else { rng },
             produced: 0,
-            step: 0,
+            until_trade,
             next: 0,
             pacer,
             pending_trade: None,
@@ -120,12 +123,19 @@ impl SyntheticFeed {
         if let Some(t) = self.pending_trade.take() {
             return t.with_recv_ns(recv);
         }
-        let n = self.states.len();
         let i = self.next;
-        self.next = (self.next + 1) % n;
-        self.step += 1;
+        self.next += 1;
+        if self.next == self.states.len() {
+            self.next = 0;
+        }
         let r = self.rand();
-        let trade = self.spec.trade_every > 0 && self.step % u64::from(self.spec.trade_every) == 0;
+        let trade = self.until_trade == 1;
+        if self.until_trade > 0 {
+            self.until_trade -= 1;
+            if self.until_trade == 0 {
+                self.until_trade = self.spec.trade_every;
+            }
+        }
         let s = &mut self.states[i];
         // Walk: -1, 0 or +1 tick, never below 2 ticks.
         let delta = (r % 3) as i64 - 1;
@@ -266,6 +276,55 @@ mod tests {
             }
             assert!(t.flags().contains(TickFlags::SYNTHETIC));
         }
+    }
+
+    #[test]
+    fn a_trade_follows_every_nth_quote_and_only_that_one() {
+        for every in [0u32, 1, 3, 4] {
+            let mut sp = spec(0, 0);
+            sp.trade_every = every;
+            let mut f = SyntheticFeed::new(sp);
+            let mut quotes = 0u32;
+            let mut shape = Vec::new();
+            for t in drain_n(&mut f, 60) {
+                if t.kind() == TickKind::Quote {
+                    quotes += 1;
+                    shape.push('q');
+                } else {
+                    assert!(
+                        every > 0 && quotes % every == 0,
+                        "every {every}: trade after quote {quotes}"
+                    );
+                    assert_eq!(
+                        shape.last(),
+                        Some(&'q'),
+                        "every {every}: a trade follows its quote"
+                    );
+                    shape.push('t');
+                }
+            }
+            let trades = shape.iter().filter(|&&c| c == 't').count() as u32;
+            let want = if every == 0 { 0 } else { quotes / every };
+            // The last quote's trade may fall beyond the 60 ticks taken.
+            assert!(
+                trades == want || trades + 1 == want,
+                "every {every}: {trades} trades, {quotes} quotes"
+            );
+            assert!(trades > 0 || every == 0);
+        }
+    }
+
+    fn drain_n(feed: &mut SyntheticFeed, n: usize) -> Vec<Tick> {
+        let mut all = Vec::new();
+        while all.len() < n {
+            let mut b = TickBatch::new();
+            feed.poll(Nanos(1), &mut b);
+            for i in 0..b.len() {
+                all.push(b.get(i).unwrap());
+            }
+        }
+        all.truncate(n);
+        all
     }
 
     #[test]
