@@ -124,6 +124,41 @@ fn split_layout_without_journal_runs_alone() {
 }
 
 #[test]
+fn rounds_interleave_contenders_and_pair_ratios_by_round() {
+    let dir = std::env::temp_dir().join(format!("tickline-pipeline-rounds-{}", std::process::id()));
+    let report =
+        run(&dir, &["--rounds", "2", "--contenders", "tickline,std-mpsc", "--phases", "latency"]);
+    let runs = report["runs"].as_array().expect("runs array");
+    let order: Vec<(u64, &str)> =
+        runs.iter().map(|r| (u(r, "round"), r["contender"].as_str().unwrap_or("?"))).collect();
+    assert_eq!(order, [(1, "tickline"), (1, "std-mpsc"), (2, "tickline"), (2, "std-mpsc")]);
+    for r in runs {
+        assert!(u(r, "orders") > 0, "{r}");
+    }
+    let ratios = report["ratios"].as_array().expect("ratios array");
+    assert_eq!(ratios.iter().map(|r| u(r, "round")).collect::<Vec<_>>(), [1, 2]);
+    let summary = report["summary"]["ratios"].as_array().expect("summary ratios");
+    assert_eq!(summary.len(), 1);
+    assert_eq!(u(&summary[0], "rounds"), 2);
+    let p50 = &summary[0]["p50"];
+    let (lo, mid, hi) = (p50["min"].as_f64(), p50["median"].as_f64(), p50["max"].as_f64());
+    let per_round: Vec<f64> = ratios.iter().filter_map(|r| r["p50"].as_f64()).collect();
+    assert_eq!(per_round.len(), 2, "{ratios:?}");
+    assert_eq!(lo, per_round.iter().copied().reduce(f64::min), "{summary:?}");
+    assert_eq!(hi, per_round.iter().copied().reduce(f64::max), "{summary:?}");
+    assert_eq!(mid, Some((per_round[0] + per_round[1]) / 2.0), "{summary:?}");
+    let contenders = report["summary"]["contenders"].as_array().expect("summary contenders");
+    assert_eq!(contenders.len(), 2);
+    assert!(contenders.iter().all(|c| u(c, "rounds") == 2), "{contenders:?}");
+    // One curve per contender: the rounds are merged.
+    let svg = std::fs::read_to_string(dir.join("pipeline-latency.svg")).expect("plot");
+    assert_eq!(svg.matches("<polyline").count(), 2);
+    let md = std::fs::read_to_string(dir.join("pipeline.md")).expect("markdown report");
+    assert!(md.contains("2 rounds") && md.contains("| 2 | latency | std-mpsc | split |"), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_bad_config_is_an_error_naming_the_file() {
     let dir = std::env::temp_dir().join(format!("tickline-pipeline-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -304,7 +304,7 @@ mod tests {
                 }
             }
             let trades = shape.iter().filter(|&&c| c == 't').count() as u32;
-            let want = if every == 0 { 0 } else { quotes / every };
+            let want = quotes.checked_div(every).unwrap_or(0);
             // The last quote's trade may fall beyond the 60 ticks taken.
             assert!(
                 trades == want || trades + 1 == want,

@@ -61,6 +61,11 @@ struct Cli {
     /// Where the markdown report, JSON and plots go.
     #[arg(long, default_value = "target/bench-report")]
     out: PathBuf,
+    /// Rounds: each phase's contenders run one after another this many times, so host drift
+    /// weighs on all alike; ratios pair runs of one round and the report adds their medians
+    /// and ranges.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    rounds: u32,
     /// A smoke run (for CI): 100 ms warm-up and 300 ms per run; measures nothing reliably.
     #[arg(long)]
     quick: bool,
@@ -150,6 +155,7 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
     cfg.journal = cli.journal == OnOff::On;
     cfg.journal_root.clone_from(&cli.journal_dir);
     cfg.keep_journal = cli.keep_journal;
+    cfg.rounds = cli.rounds;
     cfg.phases = cli
         .phases
         .iter()

@@ -38,6 +38,7 @@ mod ours;
 pub mod plot;
 pub mod report;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -153,6 +154,10 @@ pub struct HarnessConfig {
     /// Keep the journals after the run (they are removed by default: a throughput run writes
     /// hundreds of megabytes a second).
     pub keep_journal: bool,
+    /// Times each phase's contenders run, one after another in every round, so that a host
+    /// whose speed drifts during the harness run weighs on every contender alike. Ratios
+    /// pair runs of the same round; the report gives their median and range.
+    pub rounds: u32,
 }
 
 impl HarnessConfig {
@@ -194,6 +199,7 @@ impl HarnessConfig {
             journal: true,
             journal_root: PathBuf::from("target/bench-journal"),
             keep_journal: false,
+            rounds: 1,
         })
     }
 
@@ -292,6 +298,8 @@ fn layout_config(layout: Layout, wait: &str, available: &[usize]) -> LayoutConfi
 /// One run: what ran, and what its measured window showed.
 #[derive(Debug)]
 pub struct Measured {
+    /// The round it ran in, from 1.
+    pub round: u32,
     /// What joined the stages.
     pub contender: Contender,
     /// tickline's layout (the baselines are always staged: [`Layout::Split`]).
@@ -373,59 +381,78 @@ pub fn run(cfg: &HarnessConfig, mut progress: impl FnMut(&str)) -> anyhow::Resul
     let span = Window { warmup: cfg.warmup, measure: cfg.measure };
     let staged = Cores::of(Layout::Split, &tickline_engine::runtime::available_cores());
     let mut runs = Vec::new();
+    let rounds = cfg.rounds.max(1);
     for &phase in &cfg.phases {
-        for &contender in &cfg.contenders {
-            if contender == Contender::Floor && phase != Phase::Latency {
-                continue;
-            }
-            let layouts: &[Layout] = match contender {
-                Contender::Tickline => &cfg.layouts,
-                Contender::Floor => &[Layout::Fused],
-                _ => &[Layout::Split],
-            };
-            for &layout in layouts {
-                let label = format!("{}/{}/{}", phase.name(), contender.name(), layout.name());
-                progress(&label);
-                let dir = cfg.journal.then(|| {
-                    cfg.journal_root.join(format!(
-                        "{}-{}-{}-{}",
-                        std::process::id(),
-                        phase.name(),
-                        contender.name(),
-                        layout.name()
-                    ))
-                });
-                if let Some(d) = &dir {
-                    // A stale directory from an interrupted run would be recovered, not
-                    // measured from empty.
-                    let _ = std::fs::remove_dir_all(d);
-                }
-                let loaded = cfg.loaded_for(layout, phase, dir.as_deref())?;
-                let result = match contender {
-                    Contender::Tickline => ours::run(&loaded, &span),
-                    Contender::CrossbeamChannel => {
-                        baseline::run::<baseline::Crossbeam>(&loaded, &span, &cfg.wait, staged)
-                    }
-                    Contender::StdMpsc => {
-                        baseline::run::<baseline::StdMpsc>(&loaded, &span, &cfg.wait, staged)
-                    }
-                    Contender::Floor => floor::run(
-                        cfg.rate * loaded.config.feeds.len() as u64,
-                        &span,
-                        Cores::of(Layout::Fused, &tickline_engine::runtime::available_cores())
-                            .feeds,
-                    ),
-                };
-                if let (Some(d), false) = (&dir, cfg.keep_journal) {
-                    let _ = std::fs::remove_dir_all(d);
-                }
-                let window = result.map_err(|e| e.context(format!("run {label}")))?;
-                let offered_rate = if phase == Phase::Latency { cfg.rate } else { 0 };
-                runs.push(Measured { contender, layout, phase, offered_rate, window });
-            }
+        for round in 1..=rounds {
+            run_round(cfg, phase, round, &span, staged, &mut progress, &mut runs)?;
         }
     }
     Ok(Report::new(cfg, runs))
+}
+
+/// Every contender (and tickline layout) asked for, once, in `phase`.
+fn run_round(
+    cfg: &HarnessConfig,
+    phase: Phase,
+    round: u32,
+    span: &Window,
+    staged: Cores,
+    progress: &mut impl FnMut(&str),
+    runs: &mut Vec<Measured>,
+) -> anyhow::Result<()> {
+    for &contender in &cfg.contenders {
+        if contender == Contender::Floor && phase != Phase::Latency {
+            continue;
+        }
+        let layouts: &[Layout] = match contender {
+            Contender::Tickline => &cfg.layouts,
+            Contender::Floor => &[Layout::Fused],
+            _ => &[Layout::Split],
+        };
+        for &layout in layouts {
+            let mut label = format!("{}/{}/{}", phase.name(), contender.name(), layout.name());
+            if cfg.rounds > 1 {
+                let _ = write!(label, " (round {round} of {})", cfg.rounds);
+            }
+            progress(&label);
+            let dir = cfg.journal.then(|| {
+                cfg.journal_root.join(format!(
+                    "{}-{}-{}-{}-{round}",
+                    std::process::id(),
+                    phase.name(),
+                    contender.name(),
+                    layout.name()
+                ))
+            });
+            if let Some(d) = &dir {
+                // A stale directory from an interrupted run would be recovered, not
+                // measured from empty.
+                let _ = std::fs::remove_dir_all(d);
+            }
+            let loaded = cfg.loaded_for(layout, phase, dir.as_deref())?;
+            let result = match contender {
+                Contender::Tickline => ours::run(&loaded, span),
+                Contender::CrossbeamChannel => {
+                    baseline::run::<baseline::Crossbeam>(&loaded, span, &cfg.wait, staged)
+                }
+                Contender::StdMpsc => {
+                    baseline::run::<baseline::StdMpsc>(&loaded, span, &cfg.wait, staged)
+                }
+                Contender::Floor => floor::run(
+                    cfg.rate * loaded.config.feeds.len() as u64,
+                    span,
+                    Cores::of(Layout::Fused, &tickline_engine::runtime::available_cores()).feeds,
+                ),
+            };
+            if let (Some(d), false) = (&dir, cfg.keep_journal) {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            let window = result.map_err(|e| e.context(format!("run {label}")))?;
+            let offered_rate = if phase == Phase::Latency { cfg.rate } else { 0 };
+            runs.push(Measured { round, contender, layout, phase, offered_rate, window });
+        }
+    }
+    Ok(())
 }
 
 /// A run's warm-up and measured window.

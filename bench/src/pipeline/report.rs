@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
 use super::plot::{svg, Series};
@@ -39,11 +40,15 @@ pub struct Settings {
     pub wait: String,
     /// Whether the runs recorded into a journal.
     pub journal: bool,
+    /// Rounds of each phase's contenders.
+    pub rounds: u32,
 }
 
-/// One "tickline vs a baseline" comparison.
+/// One "tickline vs a baseline" comparison, within one round.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Ratio {
+    /// The round both runs ran in.
+    pub round: u32,
     /// Phase compared.
     pub phase: Phase,
     /// tickline's layout.
@@ -62,6 +67,70 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
     (num > 0.0 && den > 0.0).then(|| num / den)
 }
 
+/// The median and range of one figure over the rounds.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Spread {
+    /// The median (of an even count, the mean of the middle two).
+    pub median: f64,
+    /// The lowest.
+    pub min: f64,
+    /// The highest.
+    pub max: f64,
+}
+
+impl Spread {
+    /// Over `values`; `None` when there are none.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Spread> {
+        let mut v: Vec<f64> = values.into_iter().collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
+        Some(Spread { median, min: v[0], max: v[n - 1] })
+    }
+}
+
+/// One contender's figures over the rounds of a phase.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ContenderSummary {
+    /// Phase.
+    pub phase: Phase,
+    /// What joined the stages.
+    pub contender: Contender,
+    /// tickline's layout (staged for the baselines).
+    pub layout: Layout,
+    /// Runs summarised.
+    pub rounds: usize,
+    /// Tick-to-order p50, ns.
+    pub p50_ns: Spread,
+    /// Tick-to-order p99, ns.
+    pub p99_ns: Spread,
+    /// Ticks handled per second.
+    pub ticks_per_sec: Spread,
+}
+
+/// One "tickline vs a baseline" comparison over the rounds: the spread of the per-round
+/// ratios.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RatioSummary {
+    /// Phase compared.
+    pub phase: Phase,
+    /// tickline's layout.
+    pub layout: Layout,
+    /// The baseline.
+    pub baseline: Contender,
+    /// Rounds with both runs.
+    pub rounds: usize,
+    /// Baseline p50 / tickline p50.
+    pub p50: Option<Spread>,
+    /// Baseline p99 / tickline p99.
+    pub p99: Option<Spread>,
+    /// tickline ticks/s / baseline ticks/s.
+    pub throughput: Option<Spread>,
+}
+
 impl Report {
     pub(crate) fn new(cfg: &HarnessConfig, runs: Vec<Measured>) -> Report {
         let settings = Settings {
@@ -72,19 +141,21 @@ impl Report {
             measure_ms: u64::try_from(cfg.measure.as_millis()).unwrap_or(u64::MAX),
             wait: cfg.wait.clone(),
             journal: cfg.journal,
+            rounds: cfg.rounds.max(1),
         };
         Report { runs, settings }
     }
 
-    /// tickline against each baseline, per phase and tickline layout.
+    /// tickline against each baseline, per phase, round and tickline layout.
     pub fn ratios(&self) -> Vec<Ratio> {
         let mut out = Vec::new();
         for ours in self.runs.iter().filter(|m| m.contender == Contender::Tickline) {
-            for base in
-                self.runs.iter().filter(|m| m.contender.is_baseline() && m.phase == ours.phase)
-            {
+            for base in self.runs.iter().filter(|m| {
+                m.contender.is_baseline() && m.phase == ours.phase && m.round == ours.round
+            }) {
                 let q = |m: &Measured, p: f64| m.window.quantile(p) as f64;
                 out.push(Ratio {
+                    round: ours.round,
                     phase: ours.phase,
                     layout: ours.layout,
                     baseline: base.contender,
@@ -93,6 +164,61 @@ impl Report {
                     throughput: ratio(ours.window.ticks_per_sec(), base.window.ticks_per_sec()),
                 });
             }
+        }
+        out
+    }
+
+    /// Each contender's p50, p99 and throughput over the rounds, per phase and layout, in
+    /// the order they first ran.
+    pub fn contender_summaries(&self) -> Vec<ContenderSummary> {
+        let mut out: Vec<ContenderSummary> = Vec::new();
+        for m in &self.runs {
+            let key = (m.phase, m.contender, m.layout);
+            if out.iter().any(|c| (c.phase, c.contender, c.layout) == key) {
+                continue;
+            }
+            let same: Vec<&Measured> =
+                self.runs.iter().filter(|r| (r.phase, r.contender, r.layout) == key).collect();
+            let spread = |f: &dyn Fn(&Measured) -> f64| {
+                Spread::of(same.iter().map(|r| f(r))).unwrap_or(Spread {
+                    median: 0.0,
+                    min: 0.0,
+                    max: 0.0,
+                })
+            };
+            out.push(ContenderSummary {
+                phase: m.phase,
+                contender: m.contender,
+                layout: m.layout,
+                rounds: same.len(),
+                p50_ns: spread(&|r| r.window.quantile(0.5) as f64),
+                p99_ns: spread(&|r| r.window.quantile(0.99) as f64),
+                ticks_per_sec: spread(&|r| r.window.ticks_per_sec()),
+            });
+        }
+        out
+    }
+
+    /// The per-round ratios' spread, per phase, tickline layout and baseline.
+    pub fn ratio_summaries(&self) -> Vec<RatioSummary> {
+        let all = self.ratios();
+        let mut out: Vec<RatioSummary> = Vec::new();
+        for r in &all {
+            let key = (r.phase, r.layout, r.baseline);
+            if out.iter().any(|s| (s.phase, s.layout, s.baseline) == key) {
+                continue;
+            }
+            let same: Vec<&Ratio> =
+                all.iter().filter(|x| (x.phase, x.layout, x.baseline) == key).collect();
+            out.push(RatioSummary {
+                phase: r.phase,
+                layout: r.layout,
+                baseline: r.baseline,
+                rounds: same.len(),
+                p50: Spread::of(same.iter().filter_map(|x| x.p50)),
+                p99: Spread::of(same.iter().filter_map(|x| x.p99)),
+                throughput: Spread::of(same.iter().filter_map(|x| x.throughput)),
+            });
         }
         out
     }
@@ -111,6 +237,7 @@ impl Report {
                 lat.insert("max".into(), json!(m.window.hist.max()));
                 lat.insert("mean".into(), json!(m.window.hist.mean().round() as u64));
                 json!({
+                    "round": m.round,
                     "contender": m.contender,
                     "layout": m.layout,
                     "phase": m.phase,
@@ -127,21 +254,35 @@ impl Report {
                 })
             })
             .collect();
-        json!({ "settings": self.settings, "runs": runs, "ratios": self.ratios() })
+        json!({
+            "settings": self.settings,
+            "runs": runs,
+            "ratios": self.ratios(),
+            "summary": {
+                "contenders": self.contender_summaries(),
+                "ratios": self.ratio_summaries(),
+            },
+        })
     }
 
-    /// The runs as a table, then the ratios: for the terminal and the markdown report.
+    /// The runs as a table, then the ratios: for the terminal and the markdown report. With
+    /// more than one round, every row names its round, and two more tables give the medians
+    /// and ranges over the rounds.
     pub fn table(&self) -> String {
+        let rounds = self.settings.rounds > 1;
+        let (rc, rh, rs) = if rounds { ("| round ", "|---", "") } else { ("", "", "") };
+        let round = |r: u32| if rounds { format!("| {r} ") } else { rs.to_owned() };
         let mut o = String::new();
         let _ = writeln!(
             o,
-            "| phase | contender | layout | ticks/s | orders | p50 ns | p90 ns | p99 ns | p99.9 ns | p99.99 ns | max ns | drops | allocs/tick |"
+            "{rc}| phase | contender | layout | ticks/s | orders | p50 ns | p90 ns | p99 ns | p99.9 ns | p99.99 ns | max ns | drops | allocs/tick |"
         );
-        let _ = writeln!(o, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(o, "{rh}|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for m in &self.runs {
             let _ = write!(
                 o,
-                "| {} | {} | {} | {} | {} |",
+                "{}| {} | {} | {} | {} | {} |",
+                round(m.round),
                 m.phase.name(),
                 m.contender.name(),
                 m.layout.name(),
@@ -161,24 +302,71 @@ impl Report {
             );
         }
         let ratios = self.ratios();
+        let f = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}"));
         if !ratios.is_empty() {
             let _ = writeln!(o);
             let _ = writeln!(
                 o,
-                "| phase | tickline layout | vs | p50 × better | p99 × better | throughput × |"
+                "{rc}| phase | tickline layout | vs | p50 × better | p99 × better | throughput × |"
             );
-            let _ = writeln!(o, "|---|---|---|---:|---:|---:|");
-            let f = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}"));
+            let _ = writeln!(o, "{rh}|---|---|---|---:|---:|---:|");
             for r in &ratios {
                 let _ = writeln!(
                     o,
-                    "| {} | {} | {} | {} | {} | {} |",
+                    "{}| {} | {} | {} | {} | {} | {} |",
+                    round(r.round),
                     r.phase.name(),
                     r.layout.name(),
                     r.baseline.name(),
                     f(r.p50),
                     f(r.p99),
                     f(r.throughput)
+                );
+            }
+        }
+        if rounds {
+            let sp = |s: &Spread, unit: &dyn Fn(f64) -> String| {
+                format!("{} ({} – {})", unit(s.median), unit(s.min), unit(s.max))
+            };
+            let ns = |v: f64| format!("{v:.0}");
+            let _ = writeln!(o);
+            let _ = writeln!(
+                o,
+                "| phase | contender | layout | rounds | p50 ns: median (range) | p99 ns: median (range) | ticks/s: median (range) |"
+            );
+            let _ = writeln!(o, "|---|---|---|---:|---:|---:|---:|");
+            for c in self.contender_summaries() {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    c.phase.name(),
+                    c.contender.name(),
+                    c.layout.name(),
+                    c.rounds,
+                    sp(&c.p50_ns, &ns),
+                    sp(&c.p99_ns, &ns),
+                    sp(&c.ticks_per_sec, &fmt_rate)
+                );
+            }
+            let x = |v: f64| format!("{v:.1}");
+            let g = |s: Option<Spread>| s.map_or_else(|| "–".to_owned(), |s| sp(&s, &x));
+            let _ = writeln!(o);
+            let _ = writeln!(
+                o,
+                "| phase | tickline layout | vs | rounds | p50 × better: median (range) | p99 × better: median (range) | throughput ×: median (range) |"
+            );
+            let _ = writeln!(o, "|---|---|---|---:|---:|---:|---:|");
+            for r in self.ratio_summaries() {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    r.phase.name(),
+                    r.layout.name(),
+                    r.baseline.name(),
+                    r.rounds,
+                    g(r.p50),
+                    g(r.p99),
+                    g(r.throughput)
                 );
             }
         }
@@ -195,7 +383,8 @@ impl Report {
         let _ = writeln!(
             md,
             "Config `{}`, {} cores, offered rate {} ticks/s per synthetic feed in the latency phase, \
-             {} ms warm-up and {} ms measured per run, hot-thread wait `{}`, journal {}.\n",
+             {} ms warm-up and {} ms measured per run, hot-thread wait `{}`, journal {}, {} \
+             round{} of each phase's contenders.\n",
             s.config,
             s.cores,
             s.rate,
@@ -203,6 +392,8 @@ impl Report {
             s.measure_ms,
             s.wait,
             if s.journal { "on" } else { "off" },
+            s.rounds,
+            if s.rounds == 1 { "" } else { "s" },
         );
         let _ = writeln!(
             md,
@@ -218,13 +409,18 @@ impl Report {
             if runs.is_empty() {
                 continue;
             }
-            let series: Vec<Series<'_>> = runs
-                .iter()
-                .map(|m| Series {
-                    label: format!("{} ({})", m.contender.name(), m.layout.name()),
-                    hist: &m.window.hist,
-                })
-                .collect();
+            // One curve per contender and layout: its rounds' samples together.
+            let mut merged: Vec<(String, Histogram<u64>)> = Vec::new();
+            for m in &runs {
+                let label = format!("{} ({})", m.contender.name(), m.layout.name());
+                match merged.iter_mut().find(|(l, _)| *l == label) {
+                    // Every run's histogram has the same bounds: adding cannot fail.
+                    Some((_, h)) => h.add(&m.window.hist).unwrap_or_default(),
+                    None => merged.push((label, m.window.hist.clone())),
+                }
+            }
+            let series: Vec<Series<'_>> =
+                merged.iter().map(|(label, hist)| Series { label: label.clone(), hist }).collect();
             let title = match phase {
                 Phase::Latency => format!("tick-to-order, open-loop at {} ticks/s", s.rate),
                 Phase::Throughput => "tick-to-order, offered as fast as taken".to_owned(),
@@ -250,5 +446,92 @@ fn fmt_rate(r: f64) -> String {
         format!("{:.1} k", r / 1e3)
     } else {
         format!("{r:.0}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{new_histogram, WindowStats};
+
+    fn measured(round: u32, contender: Contender, p50: u64, ticks: u64) -> Measured {
+        let mut hist = new_histogram();
+        // Two samples at the median's value and one far above: p50 is `p50`.
+        hist.record_n(p50, 2).unwrap();
+        hist.record(p50 * 100).unwrap();
+        let window = WindowStats {
+            secs: 1.0,
+            ticks,
+            hist,
+            conflated: 0,
+            dropped: 0,
+            lost: 0,
+            allocs: 0,
+            records: 0,
+        };
+        let layout = if contender == Contender::Tickline { Layout::Fused } else { Layout::Split };
+        Measured { round, contender, layout, phase: Phase::Latency, offered_rate: 1, window }
+    }
+
+    fn report(runs: Vec<Measured>) -> Report {
+        let mut cfg = crate::pipeline::HarnessConfig::new().unwrap();
+        cfg.rounds = runs.iter().map(|m| m.round).max().unwrap_or(1);
+        Report::new(&cfg, runs)
+    }
+
+    #[test]
+    fn spread_takes_the_middle_value_or_the_mean_of_the_middle_two() {
+        let s = Spread::of([5.0, 1.0, 3.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (3.0, 1.0, 5.0));
+        let s = Spread::of([4.0, 1.0, 2.0, 10.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (3.0, 1.0, 10.0));
+        assert!(Spread::of(std::iter::empty()).is_none());
+    }
+
+    #[test]
+    fn ratios_pair_runs_of_the_same_round_and_summarise_over_rounds() {
+        // Round 1: the host is fast (10 ns vs 1 µs); round 2: slow (40 ns vs 2 µs); round 3:
+        // in between. Cross-round pairs would give 25× or 200×. (Values below 2048 are exact
+        // in the histograms.)
+        let r = report(vec![
+            measured(1, Contender::Tickline, 10, 1000),
+            measured(1, Contender::StdMpsc, 1000, 500),
+            measured(2, Contender::Tickline, 40, 1000),
+            measured(2, Contender::StdMpsc, 2000, 250),
+            measured(3, Contender::Tickline, 20, 1000),
+            measured(3, Contender::StdMpsc, 1600, 400),
+        ]);
+        let ratios = r.ratios();
+        assert_eq!(ratios.len(), 3, "one pair per round: {ratios:?}");
+        let p50: Vec<(u32, f64)> = ratios.iter().map(|x| (x.round, x.p50.unwrap())).collect();
+        assert_eq!(p50, [(1, 100.0), (2, 50.0), (3, 80.0)]);
+        let s = r.ratio_summaries();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].rounds, 3);
+        let m = s[0].p50.unwrap();
+        assert_eq!((m.median, m.min, m.max), (80.0, 50.0, 100.0));
+        let t = s[0].throughput.unwrap();
+        assert_eq!((t.median, t.min, t.max), (2.5, 2.0, 4.0));
+        let c = r.contender_summaries();
+        let ours = c.iter().find(|c| c.contender == Contender::Tickline).unwrap();
+        assert_eq!((ours.rounds, ours.p50_ns.median), (3, 20.0));
+        let table = r.table();
+        assert!(table.contains("| 2 | latency | tickline | fused |"), "{table}");
+        assert!(
+            table.contains("| latency | fused | std-mpsc | 3 | 80.0 (50.0 – 100.0) |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn one_round_keeps_the_plain_table() {
+        let r = report(vec![
+            measured(1, Contender::Tickline, 10, 1000),
+            measured(1, Contender::StdMpsc, 1000, 500),
+        ]);
+        let table = r.table();
+        assert!(table.starts_with("| phase | contender |"), "{table}");
+        assert!(!table.contains("median"), "{table}");
+        assert_eq!(r.ratios()[0].p50, Some(100.0));
     }
 }
