@@ -329,46 +329,40 @@ impl Report {
                 format!("{} ({} – {})", unit(s.median), unit(s.min), unit(s.max))
             };
             let ns = |v: f64| format!("{v:.0}");
-            let _ = writeln!(o);
-            let _ = writeln!(
-                o,
-                "| phase | contender | layout | rounds | p50 ns: median (range) | p99 ns: median (range) | ticks/s: median (range) |"
-            );
-            let _ = writeln!(o, "|---|---|---|---:|---:|---:|---:|");
-            for c in self.contender_summaries() {
-                let _ = writeln!(
-                    o,
-                    "| {} | {} | {} | {} | {} | {} | {} |",
-                    c.phase.name(),
-                    c.contender.name(),
-                    c.layout.name(),
-                    c.rounds,
+            let rows = self.contender_summaries().into_iter().map(|c| {
+                [
+                    c.phase.name().to_owned(),
+                    c.contender.name().to_owned(),
+                    c.layout.name().to_owned(),
+                    c.rounds.to_string(),
                     sp(&c.p50_ns, &ns),
                     sp(&c.p99_ns, &ns),
-                    sp(&c.ticks_per_sec, &fmt_rate)
-                );
-            }
+                    sp(&c.ticks_per_sec, &fmt_rate),
+                ]
+            });
+            summary_table(
+                &mut o,
+                "| phase | contender | layout | rounds | p50 ns: median (range) | p99 ns: median (range) | ticks/s: median (range) |",
+                rows,
+            );
             let x = |v: f64| format!("{v:.1}");
             let g = |s: Option<Spread>| s.map_or_else(|| "–".to_owned(), |s| sp(&s, &x));
-            let _ = writeln!(o);
-            let _ = writeln!(
-                o,
-                "| phase | tickline layout | vs | rounds | p50 × better: median (range) | p99 × better: median (range) | throughput ×: median (range) |"
-            );
-            let _ = writeln!(o, "|---|---|---|---:|---:|---:|---:|");
-            for r in self.ratio_summaries() {
-                let _ = writeln!(
-                    o,
-                    "| {} | {} | {} | {} | {} | {} | {} |",
-                    r.phase.name(),
-                    r.layout.name(),
-                    r.baseline.name(),
-                    r.rounds,
+            let rows = self.ratio_summaries().into_iter().map(|r| {
+                [
+                    r.phase.name().to_owned(),
+                    r.layout.name().to_owned(),
+                    r.baseline.name().to_owned(),
+                    r.rounds.to_string(),
                     g(r.p50),
                     g(r.p99),
-                    g(r.throughput)
-                );
-            }
+                    g(r.throughput),
+                ]
+            });
+            summary_table(
+                &mut o,
+                "| phase | tickline layout | vs | rounds | p50 × better: median (range) | p99 × better: median (range) | throughput ×: median (range) |",
+                rows,
+            );
         }
         o
     }
@@ -436,6 +430,16 @@ impl Report {
         let path = dir.join("pipeline.md");
         std::fs::write(&path, md)?;
         Ok(path)
+    }
+}
+
+/// A blank line, `header`, and one row per item: three text columns, then four right-aligned.
+fn summary_table(o: &mut String, header: &str, rows: impl Iterator<Item = [String; 7]>) {
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{header}");
+    let _ = writeln!(o, "|---|---|---|---:|---:|---:|---:|");
+    for row in rows {
+        let _ = writeln!(o, "| {} |", row.join(" | "));
     }
 }
 
