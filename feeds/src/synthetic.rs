@@ -129,13 +129,17 @@ impl SyntheticFeed {
             self.next = 0;
         }
         let r = self.rand();
-        let trade = self.until_trade == 1;
-        if self.until_trade > 0 {
-            self.until_trade -= 1;
-            if self.until_trade == 0 {
+        let trade = match self.until_trade {
+            0 => false,
+            1 => {
                 self.until_trade = self.spec.trade_every;
+                true
             }
-        }
+            _ => {
+                self.until_trade -= 1;
+                false
+            }
+        };
         let s = &mut self.states[i];
         // Walk: -1, 0 or +1 tick, never below 2 ticks.
         let delta = (r % 3) as i64 - 1;
@@ -281,50 +285,28 @@ mod tests {
     #[test]
     fn a_trade_follows_every_nth_quote_and_only_that_one() {
         for every in [0u32, 1, 3, 4] {
-            let mut sp = spec(0, 0);
+            let mut sp = spec(0, 60);
             sp.trade_every = every;
-            let mut f = SyntheticFeed::new(sp);
-            let mut quotes = 0u32;
-            let mut shape = Vec::new();
-            for t in drain_n(&mut f, 60) {
+            let ticks = drain(&mut SyntheticFeed::new(sp), Nanos(1));
+            assert_eq!(ticks.len(), 60);
+            let (mut quotes, mut trades) = (0u32, 0u32);
+            let mut after_quote = false;
+            for t in &ticks {
                 if t.kind() == TickKind::Quote {
                     quotes += 1;
-                    shape.push('q');
-                } else {
-                    assert!(
-                        every > 0 && quotes % every == 0,
-                        "every {every}: trade after quote {quotes}"
-                    );
-                    assert_eq!(
-                        shape.last(),
-                        Some(&'q'),
-                        "every {every}: a trade follows its quote"
-                    );
-                    shape.push('t');
+                    after_quote = true;
+                    continue;
                 }
+                trades += 1;
+                assert!(after_quote, "every {every}: a trade follows its quote");
+                assert!(every > 0 && quotes % every == 0, "every {every}: after quote {quotes}");
+                after_quote = false;
             }
-            let trades = shape.iter().filter(|&&c| c == 't').count() as u32;
             let want = quotes.checked_div(every).unwrap_or(0);
             // The last quote's trade may fall beyond the 60 ticks taken.
-            assert!(
-                trades == want || trades + 1 == want,
-                "every {every}: {trades} trades, {quotes} quotes"
-            );
+            assert!(trades == want || trades + 1 == want, "every {every}: {trades} trades");
             assert!(trades > 0 || every == 0);
         }
-    }
-
-    fn drain_n(feed: &mut SyntheticFeed, n: usize) -> Vec<Tick> {
-        let mut all = Vec::new();
-        while all.len() < n {
-            let mut b = TickBatch::new();
-            feed.poll(Nanos(1), &mut b);
-            for i in 0..b.len() {
-                all.push(b.get(i).unwrap());
-            }
-        }
-        all.truncate(n);
-        all
     }
 
     #[test]
