@@ -374,8 +374,8 @@ pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 1u64 << 41, 3).expect("valid histogram bounds")
 }
 
-/// Runs every asked-for contender, layout and phase, in phase order, calling `progress` with
-/// a line before each run.
+/// Runs every asked-for contender, layout and phase, in phase order, `rounds` times per phase
+/// (every contender once per round), calling `progress` with a line before each run.
 pub fn run(cfg: &HarnessConfig, mut progress: impl FnMut(&str)) -> anyhow::Result<Report> {
     tickline_engine::types::Clock::init();
     let span = Window { warmup: cfg.warmup, measure: cfg.measure };

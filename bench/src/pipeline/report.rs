@@ -90,6 +90,25 @@ impl Spread {
         let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
         Some(Spread { median, min: v[0], max: v[n - 1] })
     }
+
+    /// Over `values`, all zero when there are none.
+    fn over(values: impl IntoIterator<Item = f64>) -> Spread {
+        Spread::of(values).unwrap_or(Spread { median: 0.0, min: 0.0, max: 0.0 })
+    }
+}
+
+/// `items` grouped by `key`: each group in the order its items came, the groups in the order
+/// their first items came. No group is empty.
+fn groups<T, K: PartialEq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<Vec<&T>> {
+    let mut out: Vec<(K, Vec<&T>)> = Vec::new();
+    for item in items {
+        let k = key(item);
+        match out.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, same)) => same.push(item),
+            None => out.push((k, vec![item])),
+        }
+    }
+    out.into_iter().map(|(_, same)| same).collect()
 }
 
 /// One contender's figures over the rounds of a phase.
@@ -171,56 +190,38 @@ impl Report {
     /// Each contender's p50, p99 and throughput over the rounds, per phase and layout, in
     /// the order they first ran.
     pub fn contender_summaries(&self) -> Vec<ContenderSummary> {
-        let mut out: Vec<ContenderSummary> = Vec::new();
-        for m in &self.runs {
-            let key = (m.phase, m.contender, m.layout);
-            if out.iter().any(|c| (c.phase, c.contender, c.layout) == key) {
-                continue;
-            }
-            let same: Vec<&Measured> =
-                self.runs.iter().filter(|r| (r.phase, r.contender, r.layout) == key).collect();
-            let spread = |f: &dyn Fn(&Measured) -> f64| {
-                Spread::of(same.iter().map(|r| f(r))).unwrap_or(Spread {
-                    median: 0.0,
-                    min: 0.0,
-                    max: 0.0,
-                })
-            };
-            out.push(ContenderSummary {
-                phase: m.phase,
-                contender: m.contender,
-                layout: m.layout,
-                rounds: same.len(),
-                p50_ns: spread(&|r| r.window.quantile(0.5) as f64),
-                p99_ns: spread(&|r| r.window.quantile(0.99) as f64),
-                ticks_per_sec: spread(&|r| r.window.ticks_per_sec()),
-            });
-        }
-        out
+        groups(&self.runs, |m| (m.phase, m.contender, m.layout))
+            .into_iter()
+            .map(|same| {
+                let m = same[0];
+                let spread = |f: &dyn Fn(&Measured) -> f64| Spread::over(same.iter().map(|r| f(r)));
+                ContenderSummary {
+                    phase: m.phase,
+                    contender: m.contender,
+                    layout: m.layout,
+                    rounds: same.len(),
+                    p50_ns: spread(&|r| r.window.quantile(0.5) as f64),
+                    p99_ns: spread(&|r| r.window.quantile(0.99) as f64),
+                    ticks_per_sec: spread(&|r| r.window.ticks_per_sec()),
+                }
+            })
+            .collect()
     }
 
     /// The per-round ratios' spread, per phase, tickline layout and baseline.
     pub fn ratio_summaries(&self) -> Vec<RatioSummary> {
-        let all = self.ratios();
-        let mut out: Vec<RatioSummary> = Vec::new();
-        for r in &all {
-            let key = (r.phase, r.layout, r.baseline);
-            if out.iter().any(|s| (s.phase, s.layout, s.baseline) == key) {
-                continue;
-            }
-            let same: Vec<&Ratio> =
-                all.iter().filter(|x| (x.phase, x.layout, x.baseline) == key).collect();
-            out.push(RatioSummary {
-                phase: r.phase,
-                layout: r.layout,
-                baseline: r.baseline,
+        groups(&self.ratios(), |r| (r.phase, r.layout, r.baseline))
+            .into_iter()
+            .map(|same| RatioSummary {
+                phase: same[0].phase,
+                layout: same[0].layout,
+                baseline: same[0].baseline,
                 rounds: same.len(),
                 p50: Spread::of(same.iter().filter_map(|x| x.p50)),
                 p99: Spread::of(same.iter().filter_map(|x| x.p99)),
                 throughput: Spread::of(same.iter().filter_map(|x| x.throughput)),
-            });
-        }
-        out
+            })
+            .collect()
     }
 
     /// One JSON object: settings, runs, ratios.
@@ -270,8 +271,8 @@ impl Report {
     /// and ranges over the rounds.
     pub fn table(&self) -> String {
         let rounds = self.settings.rounds > 1;
-        let (rc, rh, rs) = if rounds { ("| round ", "|---", "") } else { ("", "", "") };
-        let round = |r: u32| if rounds { format!("| {r} ") } else { rs.to_owned() };
+        let (rc, rh) = if rounds { ("| round ", "|---") } else { ("", "") };
+        let round = |r: u32| if rounds { format!("| {r} ") } else { String::new() };
         let mut o = String::new();
         let _ = writeln!(
             o,
@@ -404,15 +405,17 @@ impl Report {
                 continue;
             }
             // One curve per contender and layout: its rounds' samples together.
-            let mut merged: Vec<(String, Histogram<u64>)> = Vec::new();
-            for m in &runs {
-                let label = format!("{} ({})", m.contender.name(), m.layout.name());
-                match merged.iter_mut().find(|(l, _)| *l == label) {
-                    // Every run's histogram has the same bounds: adding cannot fail.
-                    Some((_, h)) => h.add(&m.window.hist).unwrap_or_default(),
-                    None => merged.push((label, m.window.hist.clone())),
-                }
-            }
+            let merged: Vec<(String, Histogram<u64>)> = groups(&runs, |m| (m.contender, m.layout))
+                .into_iter()
+                .map(|same| {
+                    let mut hist = same[0].window.hist.clone();
+                    for m in &same[1..] {
+                        // Every run's histogram has the same bounds: adding cannot fail.
+                        let _ = hist.add(&m.window.hist);
+                    }
+                    (format!("{} ({})", same[0].contender.name(), same[0].layout.name()), hist)
+                })
+                .collect();
             let series: Vec<Series<'_>> =
                 merged.iter().map(|(label, hist)| Series { label: label.clone(), hist }).collect();
             let title = match phase {
