@@ -349,7 +349,8 @@ fn instant_venue_takes_no_page_faults_once_built() {
         step(k, &mut risk, &mut venue);
     }
     let before = minor_faults();
-    // 60,000 reports: the queue's write position crosses about 1,050 pages not yet reached.
+    // 60,000 reports of 72 bytes: the queue's write position crosses about 1,050 4 KiB
+    // pages it had not reached.
     for k in 2_000..32_000 {
         step(k, &mut risk, &mut venue);
     }
