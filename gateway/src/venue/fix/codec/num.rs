@@ -265,9 +265,14 @@ pub fn parse_u64_long(bytes: &[u8]) -> Option<u64> {
     parse_u64(bytes)
 }
 
-/// [`parse_u64`] of up to 8 digits, or 20 (which may overflow), or anything else.
+/// [`parse_u64`] of up to 8 digits, or 20 (which may overflow), or anything else. FIX lets
+/// an int carry leading zeros ("00023" is 23), so past 20 digits the zeros in front are
+/// dropped first; what is still longer than 20 is past `u64::MAX` or not digits.
 #[inline(never)]
-fn parse_u64_short(bytes: &[u8]) -> Option<u64> {
+fn parse_u64_short(mut bytes: &[u8]) -> Option<u64> {
+    while bytes.len() > 20 && bytes[0] == b'0' {
+        bytes = &bytes[1..];
+    }
     if bytes.is_empty() || bytes.len() > 20 {
         return None;
     }
@@ -488,6 +493,11 @@ mod tests {
         assert_eq!(parse_u64(b"00123"), Some(123));
         assert_eq!((parse_u64(b""), parse_u64(b"1a"), parse_u64(b"-1")), (None, None, None));
         assert_eq!(parse_u64(b"18446744073709551616"), None);
+        // Leading zeros past 20 digits are still the value they pad.
+        assert_eq!(parse_u64(&[b'0'; 21]), Some(0));
+        assert_eq!(parse_u64(b"0000018446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"0000018446744073709551616"), None);
+        assert_eq!(parse_u64(b"00000x8446744073709551615"), None);
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_i64(b"9223372036854775808"), None);
     }
@@ -601,7 +611,7 @@ mod tests {
         }
 
         #[test]
-        fn parse_u64_paths_agree_with_std(digits in "[0-9]{0,21}", junk_at in 0usize..24, junk in any::<u8>()) {
+        fn parse_u64_paths_agree_with_std(digits in "0{0,8}[0-9]{0,21}", junk_at in 0usize..30, junk in any::<u8>()) {
             let mut b = digits.into_bytes();
             if junk_at < b.len() {
                 b[junk_at] = junk;
