@@ -264,6 +264,13 @@ pub trait RecordSink: Send {
 
     /// Makes what was recorded durable per the sink's mode (called when idle and at shutdown).
     fn flush(&mut self) -> std::io::Result<()>;
+
+    /// The OS thread ids of threads the sink runs beside the recorder (a journal's segment
+    /// and msync threads). A pipeline whose hot threads are pinned moves them to its cold
+    /// core ([`crate::runtime::Plan::cold_core`]).
+    fn helper_threads(&self) -> Vec<i32> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

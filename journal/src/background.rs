@@ -159,38 +159,62 @@ pub(crate) struct Settings {
     pub sync_dir: bool,
 }
 
+/// The background threads: their handles, and their OS thread ids (for a caller that
+/// places them on cores; see [`crate::Writer::background_threads`]).
+#[derive(Debug, Default)]
+pub(crate) struct Threads {
+    pub handles: Vec<JoinHandle<()>>,
+    pub ids: Vec<i32>,
+}
+
 /// Starts the background threads: the segment preparer always, and in periodic mode the
 /// flusher, with `raw`, the msync-only map of the active segment. Two threads, so a slow
-/// msync (the disk's speed) never delays the segment the writer is waiting for.
+/// msync (the disk's speed) never delays the segment the writer is waiting for. Returns once
+/// each has said its thread id.
 pub(crate) fn spawn(
     shared: &Arc<Shared>,
     settings: Settings,
     raw: Option<RawSegment>,
-) -> Result<Vec<JoinHandle<()>>> {
+) -> Result<Threads> {
     let dir = settings.dir.clone();
-    let mut threads = Vec::with_capacity(2);
+    let mut threads = Threads::default();
+    let (started, ids) = std::sync::mpsc::channel();
     let s = Arc::clone(shared);
+    let tell = started.clone();
     let preparer = std::thread::Builder::new()
         .name("tickline-journal".into())
-        .spawn(move || prepare_loop(&s, &settings))
+        .spawn(move || {
+            let _ = tell.send(thread_id());
+            prepare_loop(&s, &settings);
+        })
         .map_err(|e| Error::io("spawn the segment thread for", &dir, e))?;
-    threads.push(preparer);
+    threads.handles.push(preparer);
     if let Durability::Periodic { interval_ms } = shared.mode {
         let s = Arc::clone(shared);
         let interval = Duration::from_millis(interval_ms);
         let flusher = std::thread::Builder::new()
             .name("tickline-journal-sync".into())
-            .spawn(move || flush_loop(&s, interval, raw))
+            .spawn(move || {
+                let _ = started.send(thread_id());
+                flush_loop(&s, interval, raw);
+            })
             .map_err(|e| Error::io("spawn the msync thread for", &dir, e));
         match flusher {
-            Ok(t) => threads.push(t),
+            Ok(t) => threads.handles.push(t),
             Err(e) => {
-                stop(shared, threads);
+                stop(shared, threads.handles);
                 return Err(e);
             }
         }
     }
+    // Each thread sends first thing; a thread that died before sending has no id to give.
+    threads.ids = ids.iter().take(threads.handles.len()).collect();
     Ok(threads)
+}
+
+/// The calling thread's OS thread id.
+fn thread_id() -> i32 {
+    rustix::thread::gettid().as_raw_nonzero().get()
 }
 
 /// Stops the background threads and waits for them; `false` if one panicked.

@@ -77,6 +77,8 @@ pub struct Writer {
     shared: Arc<Shared>,
     /// The background threads; empty once stopped.
     bg: Vec<JoinHandle<()>>,
+    /// Their OS thread ids.
+    bg_ids: Vec<i32>,
     stats: WriterStats,
     recovery: Recovery,
     dir: PathBuf,
@@ -174,7 +176,8 @@ impl Writer {
             pretouch: config.pretouch,
             sync_dir: mode != Durability::PageCache,
         };
-        let bg = background::spawn(&shared, settings, raw)?;
+        let background::Threads { handles: bg, ids: bg_ids } =
+            background::spawn(&shared, settings, raw)?;
         Ok(Writer {
             active,
             next_seq,
@@ -184,6 +187,7 @@ impl Writer {
             sync_failed: None,
             shared,
             bg,
+            bg_ids,
             stats: WriterStats::default(),
             recovery,
             dir,
@@ -391,6 +395,14 @@ impl Writer {
     /// The active segment's index.
     pub fn active_segment(&self) -> u64 {
         self.active.index
+    }
+
+    /// The OS thread ids (Linux TIDs) of the background threads: the segment preparer, and
+    /// in periodic mode the msync thread. They start wherever the opening thread may run; an
+    /// engine that pins its hot threads moves these off those cores, since a segment's
+    /// preparation is milliseconds of work that would otherwise take a hot core's time slice.
+    pub fn background_threads(&self) -> &[i32] {
+        &self.bg_ids
     }
 
     /// The background thread's last failure (preparing a segment, or a periodic msync), if

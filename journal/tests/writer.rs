@@ -48,6 +48,25 @@ fn round_trip_across_segments_in_every_mode() {
 }
 
 #[test]
+fn background_threads_are_given_by_their_thread_ids_in_every_mode() {
+    for mode in ALL_MODES {
+        let dir = TempDir::new("threads");
+        let w = Writer::open(&config(dir.path(), mode)).unwrap();
+        let mut ids = w.background_threads().to_vec();
+        // Each a live thread of this process, named for the journal ("tickline-journal",
+        // "tickline-journal-sync", both cut to comm's 15 bytes).
+        for tid in &ids {
+            let comm = std::fs::read_to_string(format!("/proc/self/task/{tid}/comm")).unwrap();
+            assert_eq!(comm.trim_end(), "tickline-journa", "{mode:?}: thread {tid}");
+        }
+        ids.dedup();
+        let want = if matches!(mode, Durability::Periodic { .. }) { 2 } else { 1 };
+        assert_eq!(ids.len(), want, "{mode:?}: the segment thread, and the msync thread");
+        w.close().unwrap();
+    }
+}
+
+#[test]
 fn reopen_resumes_the_sequence() {
     let dir = TempDir::new("resume");
     for round in 0..4u64 {

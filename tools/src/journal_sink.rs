@@ -376,6 +376,10 @@ impl RecordSink for JournalSink {
         }
         r.map(drop)
     }
+
+    fn helper_threads(&self) -> Vec<i32> {
+        self.writer.as_ref().map(|w| w.background_threads().to_vec()).unwrap_or_default()
+    }
 }
 
 impl Drop for JournalSink {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tickline_engine::record::RecordSink;
-use tickline_engine::runtime::{Outcome, Pipeline};
+use tickline_engine::runtime::{affinity, Outcome, Pipeline, Plan};
 use tickline_engine::types::Clock;
 
 use crate::config::Loaded;
@@ -103,6 +103,9 @@ pub fn run_with_reload(
         }
         None => None,
     };
+    // This loop wakes every POLL: off the hot cores too, for the run (a library caller gets
+    // its cores back).
+    let supervisor = supervise_from_cold_core(pipeline.plan());
     let mut stop_at: Option<Instant> = None;
     while !pipeline.is_finished() {
         std::thread::sleep(POLL);
@@ -121,6 +124,9 @@ pub fn run_with_reload(
             pipeline.stop();
         }
     }
+    if let Some((me, cores)) = supervisor {
+        let _ = affinity::set_thread_cores(me, &cores);
+    }
     let drain = stop_at.map(|t| t.elapsed());
     let elapsed = started.elapsed();
     let snapshot = pipeline.snapshot();
@@ -134,4 +140,19 @@ pub fn run_with_reload(
         a.stop();
     }
     Ok(RunResult { outcome, summary: Summary::new(&snapshot, &risk, elapsed), drain })
+}
+
+/// Moves the calling (supervising) thread to the plan's cold core, if it has one; returns
+/// the thread and the cores it had, to give back afterwards.
+fn supervise_from_cold_core(plan: &Plan) -> Option<(i32, Vec<usize>)> {
+    let core = plan.cold_core()?;
+    let me = affinity::current_thread_id();
+    let before = affinity::thread_cores(me).ok()?;
+    match affinity::pin_thread(me, core) {
+        Ok(()) => Some((me, before)),
+        Err(e) => {
+            tracing::warn!(core, error = %e, "could not move the supervising thread to the cold core");
+            None
+        }
+    }
 }

@@ -56,6 +56,26 @@ impl Plan {
         self.hot.iter().position(|t| t.has(stage))
     }
 
+    /// The core for the process's cold threads (the journal's segment and msync threads,
+    /// the clock's discipline thread, the admin sidecar), so none of them takes a slice of
+    /// a pinned hot thread's core: the aux thread's core when it is not a hot one, else the
+    /// first core this process may use that no hot thread is pinned to. `None` when no hot
+    /// thread is pinned (nothing to keep off) or every core is taken by one.
+    pub fn cold_core(&self) -> Option<usize> {
+        self.cold_core_of(&available_cores())
+    }
+
+    fn cold_core_of(&self, available: &[usize]) -> Option<usize> {
+        let hot: Vec<usize> = self.hot.iter().filter_map(|t| t.core).collect();
+        if hot.is_empty() {
+            return None;
+        }
+        self.aux
+            .core
+            .filter(|c| !hot.contains(c))
+            .or_else(|| available.iter().copied().find(|c| !hot.contains(c)))
+    }
+
     /// One line per thread, for logs and the run summary.
     pub fn describe(&self) -> String {
         let mut out = String::new();
@@ -304,6 +324,24 @@ mod tests {
         assert_eq!(cores, vec![1, 2, 3, 4, 5]);
         let p = auto(1, &[0], WaitStrategy::spin_yield(), false);
         assert_eq!((p.hot[0].core, p.aux.core), (None, None));
+    }
+
+    #[test]
+    fn cold_threads_go_to_the_aux_core_or_the_first_core_no_hot_thread_has() {
+        let fused = auto(2, &[0, 1], WaitStrategy::spin_yield(), true);
+        assert_eq!(fused.cold_core_of(&[0, 1]), Some(0), "the aux core");
+        let mut p = fused.clone();
+        p.aux.core = Some(1);
+        assert_eq!(p.cold_core_of(&[0, 1, 2]), Some(0), "aux shares a hot core: a free one");
+        assert_eq!(p.cold_core_of(&[1]), None, "every core runs a hot thread");
+        p.aux.core = None;
+        assert_eq!(p.cold_core_of(&[1, 3, 4]), Some(3));
+        let unpinned = auto(1, &[0], WaitStrategy::spin_yield(), false);
+        assert_eq!(
+            unpinned.cold_core_of(&[0, 1]),
+            None,
+            "no hot thread pinned: nothing to keep off"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The stage runtime: thread layouts, the hot-thread loop, the recorder, and the pipeline
 //! that wires them from a plan.
 
+pub mod affinity;
 pub mod control;
 mod hot;
 pub mod layout;

@@ -276,6 +276,15 @@ impl Pipeline {
         }
 
         let unpinned = Arc::new(crate::telemetry::SharedCounter::default());
+        if let Some(core) = plan.cold_core() {
+            let helpers = recorder.as_ref().map(|r| r.sink.helper_threads()).unwrap_or_default();
+            for tid in helpers.into_iter().chain(crate::types::Clock::helper_thread()) {
+                if let Err(e) = super::affinity::pin_thread(tid, core) {
+                    unpinned.inc();
+                    tracing::warn!(thread = tid, core, error = %e, "could not move a background thread to the cold core");
+                }
+            }
+        }
         let mut threads = Vec::new();
         for (hot, t) in hots.into_iter().zip(plan.hot.iter()) {
             let lifecycle = Arc::clone(&lifecycle);
@@ -352,7 +361,8 @@ impl Pipeline {
         &self.plan
     }
 
-    /// Threads that asked for a core and could not be pinned to it.
+    /// Threads that asked for a core and could not be pinned to it (hot threads, the
+    /// recorder, and background threads moved to the cold core).
     pub fn unpinned(&self) -> u64 {
         self.unpinned.get()
     }

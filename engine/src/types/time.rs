@@ -107,6 +107,12 @@ impl Clock {
         }
     }
 
+    /// The OS thread id of the clock's background thread (the TSC source's discipline
+    /// thread), if it has one, so a pipeline can keep it off its hot cores.
+    pub fn helper_thread() -> Option<i32> {
+        tsc_source().and_then(|_| super::tsc::discipline_thread())
+    }
+
     /// Which source the clock reads: `"tsc"` or `"system"`.
     pub fn source() -> &'static str {
         if tsc_source().is_some() {

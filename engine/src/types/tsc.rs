@@ -18,7 +18,7 @@
 //! (`constant_tsc` and `nonstop_tsc`), and not when `TICKLINE_CLOCK=system` asks for the
 //! system clock.
 
-use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicI32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -219,15 +219,32 @@ pub(super) fn clock(sys: fn() -> i64) -> Option<&'static TscClock> {
     clock
 }
 
+/// The discipline thread's OS thread id; 0 until it runs.
+static DISCIPLINE_THREAD: AtomicI32 = AtomicI32::new(0);
+
+/// The discipline thread's OS thread id, once it has started (for moving it off the hot
+/// cores).
+pub(super) fn discipline_thread() -> Option<i32> {
+    Some(DISCIPLINE_THREAD.load(Ordering::Acquire)).filter(|&t| t != 0)
+}
+
 fn start_discipline(clock: &'static TscClock, sys: fn() -> i64) {
+    let (started, id) = std::sync::mpsc::sync_channel(1);
     let spawned = std::thread::Builder::new().name("tsc-clock".into()).spawn(move || {
+        let _ = started.send(crate::runtime::affinity::current_thread_id());
         for period in EARLY_PERIODS.into_iter().chain(std::iter::repeat(PERIOD)) {
             std::thread::sleep(period);
             clock.discipline(&sys, period);
         }
     });
-    if let Err(e) = spawned {
-        tracing::warn!(error = %e, "could not start the TSC clock's discipline thread");
+    match spawned {
+        // Known before the clock is handed out, so a pipeline started next can place it.
+        Ok(_) => {
+            if let Ok(tid) = id.recv() {
+                DISCIPLINE_THREAD.store(tid, Ordering::Release);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not start the TSC clock's discipline thread"),
     }
 }
 

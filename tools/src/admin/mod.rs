@@ -145,22 +145,14 @@ impl Drop for Admin {
     }
 }
 
-/// The core the sidecar uses: the auxiliary thread's when no hot thread is pinned there, else
-/// any core this process may use that no hot thread is pinned to. `None` when no hot thread is
-/// pinned (nothing to keep off) or every core is taken by one (then it runs unpinned, warned).
+/// The core the sidecar uses: the plan's cold core ([`Plan::cold_core`]), shared with the
+/// journal's and the clock's background threads.
 fn cold_core(plan: &Plan) -> Option<usize> {
-    let hot: Vec<usize> = plan.hot.iter().filter_map(|t| t.core).collect();
-    if hot.is_empty() {
-        return None;
-    }
-    if let Some(aux) = plan.aux.core.filter(|c| !hot.contains(c)) {
-        return Some(aux);
-    }
-    let free = tickline_engine::runtime::available_cores().into_iter().find(|c| !hot.contains(c));
-    if free.is_none() {
+    let core = plan.cold_core();
+    if core.is_none() && plan.hot.iter().any(|t| t.core.is_some()) {
         tracing::warn!("admin: every core runs a pinned hot thread; the sidecar runs unpinned");
     }
-    free
+    core
 }
 
 /// Pins the calling sidecar thread to `core`, if any.

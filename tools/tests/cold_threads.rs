@@ -1,0 +1,72 @@
+//! A pinned layout keeps the process's background threads off its hot cores: the journal's
+//! segment and msync threads, and the clock's discipline thread, start wherever the opening
+//! thread may run and are moved to the plan's cold core when the pipeline starts. Left
+//! where they started, the segment thread's milliseconds of work per roll were scheduled
+//! onto the hot core and the hot thread waited them out.
+
+use std::time::Duration;
+
+use tickline_engine::config::{AuxConfig, LayoutConfig, LayoutMode, ThreadConfig};
+use tickline_engine::record::RecordSink;
+use tickline_engine::runtime::affinity::thread_cores;
+use tickline_engine::runtime::{available_cores, Outcome, Pipeline};
+use tickline_engine::types::Clock;
+use tickline_journal::Durability;
+use tickline_tools::config::Config;
+use tickline_tools::{journal_sink, wiring};
+
+#[test]
+fn journal_and_clock_threads_move_to_the_cold_core() {
+    let cores = available_cores();
+    let (Some(&cold), Some(&hot)) = (cores.first(), cores.last()) else { return };
+    if cold == hot {
+        eprintln!("one core: nothing to keep the background threads off");
+        return;
+    }
+    Clock::init();
+    let dir = std::env::temp_dir().join(format!("tickline-cold-threads-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut loaded = Config::load(None).unwrap();
+    loaded.config.journal.enabled = true;
+    loaded.config.journal.dir = dir.clone();
+    loaded.config.journal.segment_size = 4 << 20;
+    loaded.config.journal.pretouch = false;
+    loaded.config.journal.durability = Durability::Periodic { interval_ms: 10 };
+    loaded.config.layout = LayoutConfig {
+        mode: LayoutMode::Explicit,
+        threads: vec![ThreadConfig {
+            name: "hot".into(),
+            stages: ["feeds", "strategy", "risk", "gateway"].map(String::from).to_vec(),
+            core: Some(hot),
+            wait: "spin-yield".into(),
+        }],
+        aux: Some(AuxConfig { core: Some(cold), wait: "park".into() }),
+        ..LayoutConfig::default()
+    };
+
+    let (sink, journal) = journal_sink::open_for_run(&loaded, None).unwrap().expect("enabled");
+    let journal_threads = sink.helper_threads();
+    assert_eq!(journal_threads.len(), 2, "the segment thread and the msync thread");
+    for &tid in &journal_threads {
+        let comm = std::fs::read_to_string(format!("/proc/self/task/{tid}/comm")).unwrap();
+        assert!(comm.starts_with("tickline-journ"), "thread {tid} is {comm:?}");
+        // Started from this thread, they may run on the hot core until the pipeline starts.
+        assert!(thread_cores(tid).unwrap().contains(&hot), "thread {tid} starts on every core");
+    }
+    let mut parts = wiring::build(&loaded, Some(Box::new(sink))).unwrap();
+    parts.order_ids = journal.order_ids.clone();
+    assert_eq!(parts.plan.cold_core(), Some(cold));
+    let p = Pipeline::start(parts).unwrap();
+    let background = journal_threads.iter().copied().chain(Clock::helper_thread());
+    for tid in background {
+        assert_eq!(thread_cores(tid).unwrap(), vec![cold], "thread {tid}");
+    }
+    assert_eq!(p.unpinned(), 0);
+    std::thread::sleep(Duration::from_millis(50));
+    p.stop();
+    while !p.is_finished() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(p.join(), Outcome::Clean);
+    std::fs::remove_dir_all(&dir).ok();
+}
