@@ -4,6 +4,8 @@
 //! where they started, the segment thread's milliseconds of work per roll were scheduled
 //! onto the hot core and the hot thread waited them out.
 
+mod support;
+
 use std::time::Duration;
 
 use tickline_engine::config::{AuxConfig, LayoutConfig, LayoutMode, ThreadConfig};
@@ -12,7 +14,6 @@ use tickline_engine::runtime::affinity::thread_cores;
 use tickline_engine::runtime::{available_cores, Outcome, Pipeline};
 use tickline_engine::types::Clock;
 use tickline_journal::Durability;
-use tickline_tools::config::Config;
 use tickline_tools::{journal_sink, wiring};
 
 #[test]
@@ -24,13 +25,7 @@ fn journal_and_clock_threads_move_to_the_cold_core() {
         return;
     }
     Clock::init();
-    let dir = std::env::temp_dir().join(format!("tickline-cold-threads-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut loaded = Config::load(None).unwrap();
-    loaded.config.journal.enabled = true;
-    loaded.config.journal.dir = dir.clone();
-    loaded.config.journal.segment_size = 4 << 20;
-    loaded.config.journal.pretouch = false;
+    let (mut loaded, dir) = support::journaled_default("cold-threads");
     loaded.config.journal.durability = Durability::Periodic { interval_ms: 10 };
     loaded.config.layout = LayoutConfig {
         mode: LayoutMode::Explicit,

@@ -3,12 +3,13 @@
 //! kill switch. Every command is journaled as a control record; the replay applies them at
 //! the same points and must reproduce every decision bit for bit.
 
+mod support;
+
 use std::time::Duration;
 
 use rust_decimal::Decimal;
 use tickline_engine::runtime::{Command, Outcome, Pipeline};
 use tickline_engine::types::Clock;
-use tickline_tools::config::Config;
 use tickline_tools::{journal_sink, replay_journal, wiring};
 
 fn dec(s: &str) -> Decimal {
@@ -18,13 +19,7 @@ fn dec(s: &str) -> Decimal {
 #[test]
 fn operator_commands_replay_bit_for_bit() {
     Clock::init();
-    let dir = std::env::temp_dir().join(format!("tickline-journal-control-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut loaded = Config::load(None).unwrap();
-    loaded.config.journal.enabled = true;
-    loaded.config.journal.dir = dir.clone();
-    loaded.config.journal.segment_size = 4 << 20;
-    loaded.config.journal.pretouch = false;
+    let (loaded, dir) = support::journaled_default("journal-control");
 
     let (sink, journal) = journal_sink::open_for_run(&loaded, None).unwrap().expect("enabled");
     let mut parts = wiring::build(&loaded, Some(Box::new(sink))).unwrap();
