@@ -9,7 +9,6 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use memmap2::MmapMut;
@@ -75,10 +74,8 @@ pub struct Writer {
     /// Batch mode: the first msync failure; after it, commit always fails.
     sync_failed: Option<(std::io::ErrorKind, String)>,
     shared: Arc<Shared>,
-    /// The background threads; empty once stopped.
-    bg: Vec<JoinHandle<()>>,
-    /// Their OS thread ids.
-    bg_ids: Vec<i32>,
+    /// The background threads; no handles once stopped.
+    bg: background::Threads,
     stats: WriterStats,
     recovery: Recovery,
     dir: PathBuf,
@@ -176,8 +173,7 @@ impl Writer {
             pretouch: config.pretouch,
             sync_dir: mode != Durability::PageCache,
         };
-        let background::Threads { handles: bg, ids: bg_ids } =
-            background::spawn(&shared, settings, raw)?;
+        let bg = background::spawn(&shared, settings, raw)?;
         Ok(Writer {
             active,
             next_seq,
@@ -187,7 +183,6 @@ impl Writer {
             sync_failed: None,
             shared,
             bg,
-            bg_ids,
             stats: WriterStats::default(),
             recovery,
             dir,
@@ -402,7 +397,7 @@ impl Writer {
     /// engine that pins its hot threads moves these off those cores, since a segment's
     /// preparation is milliseconds of work that would otherwise take a hot core's time slice.
     pub fn background_threads(&self) -> &[i32] {
-        &self.bg_ids
+        &self.bg.ids
     }
 
     /// The background thread's last failure (preparing a segment, or a periodic msync), if
@@ -418,11 +413,11 @@ impl Writer {
     }
 
     fn shutdown(&mut self) -> Result<()> {
-        if self.bg.is_empty() {
+        if self.bg.handles.is_empty() {
             return Ok(());
         }
         let batch = if self.mode == Durability::Batch { self.sync_batch() } else { Ok(()) };
-        if !background::stop(&self.shared, std::mem::take(&mut self.bg)) {
+        if !background::stop(&self.shared, std::mem::take(&mut self.bg.handles)) {
             return Err(Error::Background("journal background thread panicked".into()));
         }
         batch?;

@@ -148,7 +148,7 @@ fn supervise_from_cold_core(plan: &Plan) -> Option<(i32, Vec<usize>)> {
     let core = plan.cold_core()?;
     let me = affinity::current_thread_id();
     let before = affinity::thread_cores(me).ok()?;
-    match affinity::pin_thread(me, core) {
+    match affinity::pin_current(core) {
         Ok(()) => Some((me, before)),
         Err(e) => {
             tracing::warn!(core, error = %e, "could not move the supervising thread to the cold core");

@@ -14,6 +14,11 @@ pub fn current_thread_id() -> i32 {
     rustix::thread::gettid().as_raw_nonzero().get()
 }
 
+/// Pins the calling thread to `core`.
+pub fn pin_current(core: usize) -> io::Result<()> {
+    pin_thread(current_thread_id(), core)
+}
+
 /// Pins thread `tid` of this process to `core`.
 pub fn pin_thread(tid: i32, core: usize) -> io::Result<()> {
     set_thread_cores(tid, &[core])
@@ -74,7 +79,7 @@ mod tests {
         assert!(pin_thread(tid, CpuSet::MAX_CPU).is_err());
         // This thread: moved, then given back every core it had.
         let me = current_thread_id();
-        pin_thread(me, last).unwrap();
+        pin_current(last).unwrap();
         assert_eq!(thread_cores(me).unwrap(), vec![last]);
         set_thread_cores(me, &cores).unwrap();
         assert_eq!(thread_cores(me).unwrap(), cores);

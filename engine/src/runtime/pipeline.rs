@@ -383,9 +383,9 @@ impl Pipeline {
 
 fn pin(core: Option<usize>, unpinned: &crate::telemetry::SharedCounter) {
     if let Some(id) = core {
-        if !core_affinity::set_for_current(core_affinity::CoreId { id }) {
+        if let Err(e) = super::affinity::pin_current(id) {
             unpinned.inc();
-            tracing::warn!(core = id, "could not pin thread to core");
+            tracing::warn!(core = id, error = %e, "could not pin thread to core");
         }
     }
 }

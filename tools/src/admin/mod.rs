@@ -158,8 +158,8 @@ fn cold_core(plan: &Plan) -> Option<usize> {
 /// Pins the calling sidecar thread to `core`, if any.
 fn pin_cold(core: Option<usize>) {
     if let Some(id) = core {
-        if !core_affinity::set_for_current(core_affinity::CoreId { id }) {
-            tracing::warn!(core = id, "admin: could not pin the sidecar thread");
+        if let Err(e) = tickline_engine::runtime::affinity::pin_current(id) {
+            tracing::warn!(core = id, error = %e, "admin: could not pin the sidecar thread");
         }
     }
 }
