@@ -362,6 +362,7 @@ impl<F: Flavor> StrategySide<F> {
         }
         self.record(Record::tick(t.recv_ns(), &t));
         self.route();
+        self.risk.settle();
     }
 
     fn on_exec(&mut self, r: ExecReport) {

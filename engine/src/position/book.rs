@@ -15,6 +15,17 @@ pub fn money_scale(registry: &InstrumentRegistry) -> u32 {
         .unwrap_or(0)
 }
 
+/// `raw × factor`, saturating. Both within `i64` (a position's PnL and a power of ten below
+/// 10^19, the case on every tick), the product fits an `i128` and is one multiply; the
+/// overflow-checked multiply is kept for the rest.
+#[inline(always)]
+fn money(raw: i128, factor: i128) -> i128 {
+    match (i64::try_from(raw), i64::try_from(factor)) {
+        (Ok(a), Ok(b)) => i128::from(a) * i128::from(b),
+        _ => raw.saturating_mul(factor),
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     position: Position,
@@ -82,7 +93,7 @@ impl PositionBook {
     /// `raw` at `id`'s notional scale, converted to the money scale (saturating).
     #[inline]
     pub fn to_money(&self, id: InstrumentId, raw: i128) -> i128 {
-        self.slots.get(id.index()).map_or(i128::MAX, |s| raw.saturating_mul(s.factor))
+        self.slots.get(id.index()).map_or(i128::MAX, |s| money(raw, s.factor))
     }
 
     /// Applies a fill report. Reports that are not fills are ignored.
@@ -130,7 +141,7 @@ impl PositionBook {
         let Some(slot) = self.slots.get_mut(i) else { return };
         let net = slot.position.net().map_or_else(
             || if slot.position.realized() < 0 { i128::MIN } else { i128::MAX },
-            |n| n.saturating_mul(slot.factor),
+            |n| money(n, slot.factor),
         );
         self.total = self.total.saturating_sub(slot.net_money).saturating_add(net);
         slot.net_money = net;
@@ -140,5 +151,34 @@ impl PositionBook {
             self.telemetry.publish_mark(i, slot.position.mark());
         }
         self.telemetry.publish_total(self.total);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::money;
+    use proptest::prelude::*;
+
+    #[test]
+    fn money_saturates_where_the_product_does() {
+        assert_eq!(money(3, 10), 30);
+        assert_eq!(money(-3, 1_000), -3_000);
+        assert_eq!(money(i128::from(i64::MIN), i128::from(i64::MIN)), i128::from(i64::MIN).pow(2));
+        // Past i64 on either side: the checked multiply.
+        assert_eq!(money(i128::MAX / 2, 10), i128::MAX);
+        assert_eq!(money(i128::MIN / 2, 10), i128::MIN);
+        assert_eq!(money(-(1i128 << 70), 1 << 60), i128::MIN);
+        assert_eq!(money(1 << 70, 10), 10 << 70);
+    }
+
+    proptest! {
+        #[test]
+        fn money_agrees_with_saturating_mul(
+            raw in prop_oneof![any::<i64>().prop_map(i128::from), any::<i128>()],
+            exp in 0u32..=38,
+        ) {
+            let factor = 10i128.pow(exp);
+            prop_assert_eq!(money(raw, factor), raw.saturating_mul(factor));
+        }
     }
 }

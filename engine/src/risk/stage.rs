@@ -186,6 +186,9 @@ pub struct RiskStage {
     seen_disconnects: u64,
     /// An [`Approval`] is out and not committed yet.
     uncommitted: bool,
+    /// The instrument whose exposure term still uses its previous reference price: a tick
+    /// moved it, and its refresh waits for [`RiskStage::settle`] (see there).
+    stale_exposure: Option<usize>,
 }
 
 /// An intent that passed every check, stamped with its approval time, whose reservations
@@ -261,6 +264,7 @@ impl RiskStage {
             cancel_all: false,
             seen_disconnects: 0,
             uncommitted: false,
+            stale_exposure: None,
         };
         stage.apply_limits(setup.limits);
         stage.seen_disconnects = stage.link.disconnects();
@@ -361,9 +365,32 @@ impl RiskStage {
         (b.open, b.reserved[0], b.reserved[1])
     }
 
-    /// Gross worst-case exposure, raw at the money scale.
+    /// Gross worst-case exposure, raw at the money scale (at every instrument's latest
+    /// reference price, settled or not).
     pub fn gross_exposure(&self) -> i128 {
-        self.global.gross
+        match self.stale_exposure {
+            Some(idx) => {
+                let term = self.exposure(idx, 0, 0).unwrap_or(i128::MAX);
+                self.global.gross.saturating_sub(self.inst[idx].exposure).saturating_add(term)
+            }
+            None => self.global.gross,
+        }
+    }
+
+    /// Brings the gross exposure up to the last tick's reference price.
+    ///
+    /// A tick that moves an instrument's reference changes its exposure term. The only check
+    /// that reads the gross is an order's, and for an order on the ticked instrument it
+    /// recomputes that term at the new price and takes out the old one from the gross, so
+    /// the refresh is not needed before the tick's own orders: [`RiskStage::on_tick`] leaves
+    /// it to this call, which the hot thread makes once the tick's orders are handed off.
+    /// Every other entry point (an order on another instrument, an execution report, a
+    /// limit change, the next tick) settles first, so nothing reads a stale gross.
+    #[inline]
+    pub fn settle(&mut self) {
+        if let Some(idx) = self.stale_exposure.take() {
+            self.refresh_exposure(idx);
+        }
     }
 
     /// The risk limit that halted trading, while it is halted.
@@ -382,6 +409,7 @@ impl RiskStage {
     /// marks positions and re-evaluates the loss limits.
     #[inline]
     pub fn on_tick(&mut self, tick: &Tick) {
+        self.settle();
         let idx = tick.instrument().index();
         let Some(s) = self.inst.get_mut(idx) else { return };
         let reference = match tick.kind() {
@@ -405,7 +433,7 @@ impl RiskStage {
         if let Some(px) = reference.filter(|p| p.is_positive() && *p != s.reference) {
             s.reference = px;
             self.positions.mark(tick.instrument(), px);
-            self.refresh_exposure(idx);
+            self.stale_exposure = Some(idx);
             self.after_pnl(tick.recv_ns().0);
         }
         let d = self.link.disconnects();
@@ -418,6 +446,7 @@ impl RiskStage {
     /// An execution report: positions, open orders, the execution throttle, loss limits.
     #[inline]
     pub fn on_exec(&mut self, report: &ExecReport) {
+        self.settle();
         let fill = report.kind.is_fill();
         if fill {
             if self.positions.on_exec(report).is_err() {
@@ -531,6 +560,9 @@ impl RiskStage {
         clock: impl FnOnce() -> Nanos,
     ) -> Result<Approval, RejectReason> {
         assert!(!self.uncommitted, "risk: an approval was not committed before the next check");
+        if self.stale_exposure.is_some_and(|i| i != intent.instrument.index()) {
+            self.settle();
+        }
         if self.tripped.is_some() && !self.halt.is_halted() {
             self.on_resumed();
         }
@@ -584,6 +616,7 @@ impl RiskStage {
         instrument: Option<InstrumentId>,
         value: rust_decimal::Decimal,
     ) -> Result<String, String> {
+        self.settle();
         if name == "kill_switch" {
             self.halt.trip(HaltCause::Operator);
             self.cancel_all = true;

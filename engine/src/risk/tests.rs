@@ -251,6 +251,44 @@ fn gross_notional_over_instruments_at_reference_prices() {
 }
 
 #[test]
+fn a_ticks_exposure_refresh_waits_for_its_orders_and_changes_no_decision() {
+    // 12 lots at 100.00; A long 6 and B short 4 reserved: 100_000 of 120_000.
+    let setup = || {
+        let mut h = h(|l| l.max_gross_notional = Some(12 * 10_000));
+        assert!(h.buy(A, 10_000, 6).is_ok());
+        assert!(h.sell(B, 10_000, 4).is_ok());
+        h
+    };
+    // A doubles: its term is 120_000 at once for every reader, before any settle.
+    let mut h = setup();
+    h.quote(A, 19_995, 20_005);
+    assert_eq!(h.risk.gross_exposure(), 160_000);
+    // An order on B sees A at its new price: 120_000 + 50_000 is over. (At A's old term,
+    // 60_000 + 50_000, it would have passed.)
+    assert_eq!(h.sell(B, 10_000, 1), Err(RejectReason::GrossNotional));
+    h.risk.settle();
+    assert_eq!(h.risk.gross_exposure(), 160_000);
+
+    // A halves: an order on B now fits (30_000 + 80_000), which A's old term would refuse.
+    let mut h = setup();
+    h.quote(A, 4_995, 5_005);
+    assert_eq!(h.risk.gross_exposure(), 70_000);
+    assert!(h.sell(B, 10_000, 4).is_ok());
+    assert_eq!(h.risk.gross_exposure(), 110_000);
+    // An order on A itself, still unsettled: its own term is recomputed (9 × 5_000).
+    let mut h = setup();
+    h.quote(A, 4_995, 5_005);
+    assert!(h.buy(A, 5_000, 3).is_ok());
+    assert_eq!(h.risk.gross_exposure(), 85_000);
+    assert_eq!(h.buy(A, 5_000, 8), Err(RejectReason::GrossNotional), "17 × 5_000 + 40_000");
+    // The next tick settles the last one first.
+    h.quote(B, 4_995, 5_005);
+    h.risk.settle();
+    assert_eq!(h.risk.gross_exposure(), 45_000 + 20_000);
+    assert_eq!(h.risk.telemetry().gross_exposure(), 65_000);
+}
+
+#[test]
 fn max_open_orders_per_instrument_and_in_total() {
     let mut h = h(|l| {
         l.instruments[0].max_open_orders = Some(2);

@@ -208,6 +208,7 @@ impl Replayer {
             }
         }
         self.route_intents(script);
+        self.risk.settle();
     }
 
     /// An execution report, as `Core::on_exec` handles it.
