@@ -43,11 +43,15 @@ impl Pacer {
         (due <= now).then_some(due)
     }
 
-    /// Whether the next event is known not to be due at `now` (paced, started, and due
-    /// later): [`Pacer::due`] would return `None`.
+    /// When the next event falls due, if paced and started: before it, [`Pacer::due`]
+    /// returns `None`.
     #[inline]
-    pub fn early(&self, now: Nanos) -> bool {
-        self.rate != 0 && self.due.is_some_and(|due| due > now)
+    pub fn next_due(&self) -> Option<Nanos> {
+        if self.rate == 0 {
+            None
+        } else {
+            self.due
+        }
     }
 
     /// The event [`Pacer::due`] returned was produced: the next is due `1 / rate` later,
@@ -68,20 +72,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn early_answers_as_due_would() {
+    fn next_due_answers_as_due_would() {
         let mut p = Pacer::new(1_000); // one event a millisecond
-        assert!(!p.early(Nanos(5)), "not started: the first poll starts the grid");
+        assert_eq!(p.next_due(), None, "not started: the first poll starts the grid");
         assert_eq!(p.due(Nanos(5)), Some(Nanos(5)));
         p.advance();
+        assert_eq!(p.next_due(), Some(Nanos(1_000_005)));
         for now in [5, 1_000_004] {
-            assert!(p.early(Nanos(now)));
             assert_eq!(p.due(Nanos(now)), None);
         }
-        assert!(!p.early(Nanos(1_000_005)));
         assert_eq!(p.due(Nanos(1_000_005)), Some(Nanos(1_000_005)));
         let mut unpaced = Pacer::new(0);
-        assert!(!unpaced.early(Nanos(1)), "unpaced: always due");
+        assert_eq!(unpaced.next_due(), None, "unpaced: always due");
         assert_eq!(unpaced.due(Nanos(1)), Some(Nanos(1)));
+        unpaced.advance();
+        assert_eq!(unpaced.next_due(), None);
     }
 
     #[test]

@@ -68,6 +68,10 @@ pub struct SyntheticFeed {
     pacer: Pacer,
     pending_trade: Option<Tick>,
     stopped: bool,
+    /// Nothing is due before this time: a poll before it returns at once. Set after every
+    /// fill to the next due time when the feed is paced and live, else to the start of time
+    /// (every poll fills).
+    quiet_until: Nanos,
 }
 
 impl SyntheticFeed {
@@ -95,6 +99,7 @@ impl SyntheticFeed {
             pacer,
             pending_trade: None,
             stopped: false,
+            quiet_until: Nanos(i64::MIN),
         }
     }
 
@@ -183,9 +188,8 @@ impl Feed for SyntheticFeed {
     #[inline]
     fn poll(&mut self, now: Nanos, out: &mut TickBatch) -> FeedStatus {
         // A spinning loop polls a paced feed far more often than a tick falls due: answer
-        // "nothing yet" in a few instructions, without the set-up of the producing loop.
-        let capped = self.spec.max_ticks > 0 && self.produced >= self.spec.max_ticks;
-        if !self.stopped && !capped && !self.states.is_empty() && self.pacer.early(now) {
+        // "nothing yet" with one comparison, without the set-up of the producing loop.
+        if now < self.quiet_until {
             return FeedStatus::Live;
         }
         self.fill(now, out)
@@ -193,6 +197,7 @@ impl Feed for SyntheticFeed {
 
     fn stop(&mut self) {
         self.stopped = true;
+        self.quiet_until = Nanos(i64::MIN);
     }
 }
 
@@ -203,8 +208,9 @@ impl SyntheticFeed {
         if self.stopped || self.states.is_empty() {
             return FeedStatus::Finished;
         }
+        let cap = if self.spec.max_ticks > 0 { self.spec.max_ticks } else { u64::MAX };
         while !out.is_full() {
-            if self.spec.max_ticks > 0 && self.produced >= self.spec.max_ticks {
+            if self.produced >= cap {
                 return FeedStatus::Finished;
             }
             let Some(recv) = self.pacer.due(now) else { break };
@@ -214,6 +220,11 @@ impl SyntheticFeed {
             }
             self.produced += 1;
             self.pacer.advance();
+        }
+        if self.produced < cap {
+            if let Some(next) = self.pacer.next_due() {
+                self.quiet_until = next;
+            }
         }
         FeedStatus::Live
     }
@@ -322,5 +333,24 @@ mod tests {
         assert_eq!(b.get(9).unwrap().recv_ns(), Nanos(1_010_000));
         f.stop();
         assert_eq!(f.poll(Nanos(2_000_000), &mut b), FeedStatus::Finished);
+    }
+
+    #[test]
+    fn a_paced_feed_between_ticks_still_hears_stop_and_its_cap() {
+        let mut f = SyntheticFeed::new(spec(1_000, 2)); // one tick per millisecond, two in all
+        let mut b = TickBatch::new();
+        assert_eq!(f.poll(Nanos(1_000_000), &mut b), FeedStatus::Live);
+        b.clear();
+        assert_eq!(f.poll(Nanos(1_500_000), &mut b), FeedStatus::Live, "nothing due yet");
+        assert!(b.is_empty());
+        // The last tick: the cap is reached, and the poll says so.
+        assert_eq!(f.poll(Nanos(2_000_000), &mut b), FeedStatus::Finished);
+        assert_eq!(b.len(), 1);
+        assert_eq!(f.poll(Nanos(2_000_001), &mut b), FeedStatus::Finished);
+
+        let mut f = SyntheticFeed::new(spec(1_000, 0));
+        assert_eq!(f.poll(Nanos(1_000_000), &mut b), FeedStatus::Live);
+        f.stop();
+        assert_eq!(f.poll(Nanos(1_000_001), &mut b), FeedStatus::Finished, "stopped between ticks");
     }
 }

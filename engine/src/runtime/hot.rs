@@ -171,6 +171,10 @@ impl Core {
         }
         self.route_intents();
         self.record_tick();
+        // The tick's orders are out: the rest of its bookkeeping.
+        if let Some(r) = self.risk.as_mut() {
+            r.risk.settle();
+        }
     }
 
     /// Sends what the strategies put in the sink through risk.
@@ -525,14 +529,15 @@ impl Hot {
                 f.tel.mark_finished();
             }
             let n = self.batch.len();
-            if n > 0 {
-                f.tel.emitted.add(n as u64);
-                f.tel.last_emit_ns.set(now.0 as u64);
-            }
             for k in 0..n {
                 if let Some(t) = self.batch.get(k) {
                     self.core.on_tick(t, now);
                 }
+            }
+            if n > 0 {
+                // Counted once the ticks are handled: not on their way to an order.
+                f.tel.emitted.add(n as u64);
+                f.tel.last_emit_ns.set(now.0 as u64);
             }
             work += n;
         }
