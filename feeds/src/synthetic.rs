@@ -338,15 +338,24 @@ mod tests {
     #[test]
     fn a_paced_feed_between_ticks_still_hears_stop_and_its_cap() {
         let mut f = SyntheticFeed::new(spec(1_000, 2)); // one tick per millisecond, two in all
-        let mut b = TickBatch::new();
-        assert_eq!(f.poll(Nanos(1_000_000), &mut b), FeedStatus::Live);
-        b.clear();
+                                                        // A batch with room for one: each fill ends on a full batch, not on the cap check.
+        let one = || {
+            let mut b = TickBatch::new();
+            b.set_limit(1);
+            b
+        };
+        assert_eq!(f.poll(Nanos(1_000_000), &mut one()), FeedStatus::Live);
+        let mut b = one();
         assert_eq!(f.poll(Nanos(1_500_000), &mut b), FeedStatus::Live, "nothing due yet");
         assert!(b.is_empty());
-        // The last tick: the cap is reached, and the poll says so.
-        assert_eq!(f.poll(Nanos(2_000_000), &mut b), FeedStatus::Finished);
+        // The last tick fills the batch; the next poll, before a third would be due, ends.
+        let mut b = one();
+        assert_eq!(f.poll(Nanos(2_000_000), &mut b), FeedStatus::Live);
         assert_eq!(b.len(), 1);
-        assert_eq!(f.poll(Nanos(2_000_001), &mut b), FeedStatus::Finished);
+        let capped = f.poll(Nanos(2_000_001), &mut one());
+        assert_eq!(capped, FeedStatus::Finished, "capped between ticks");
+
+        let mut b = TickBatch::new();
 
         let mut f = SyntheticFeed::new(spec(1_000, 0));
         assert_eq!(f.poll(Nanos(1_000_000), &mut b), FeedStatus::Live);

@@ -16,8 +16,8 @@ pub fn money_scale(registry: &InstrumentRegistry) -> u32 {
 }
 
 /// `raw × factor`, saturating. Both within `i64` (a position's PnL and a power of ten below
-/// 10^19, the case on every tick), the product fits an `i128` and is one multiply; the
-/// overflow-checked multiply is kept for the rest.
+/// 10^19, the case on every tick), the product fits an `i128` and needs no overflow check;
+/// the overflow-checked multiply is kept for the rest.
 #[inline(always)]
 fn money(raw: i128, factor: i128) -> i128 {
     match (i64::try_from(raw), i64::try_from(factor)) {

@@ -369,10 +369,7 @@ impl RiskStage {
     /// reference price, settled or not).
     pub fn gross_exposure(&self) -> i128 {
         match self.stale_exposure {
-            Some(idx) => {
-                let term = self.exposure(idx, 0, 0).unwrap_or(i128::MAX);
-                self.global.gross.saturating_sub(self.inst[idx].exposure).saturating_add(term)
-            }
+            Some(idx) => self.gross_with(idx, self.held_term(idx)),
             None => self.global.gross,
         }
     }
@@ -734,10 +731,27 @@ impl RiskStage {
 
     #[inline]
     fn refresh_exposure(&mut self, idx: usize) {
-        let term = self.exposure(idx, 0, 0).unwrap_or(i128::MAX);
-        let s = &mut self.inst[idx];
-        self.global.gross = self.global.gross.saturating_sub(s.exposure).saturating_add(term);
-        s.exposure = term;
+        self.set_exposure(idx, self.held_term(idx));
+    }
+
+    /// An instrument's exposure term for what it holds and has reserved now, at its
+    /// reference price (`i128::MAX` past an `i128`).
+    #[inline]
+    fn held_term(&self, idx: usize) -> i128 {
+        self.exposure(idx, 0, 0).unwrap_or(i128::MAX)
+    }
+
+    /// The gross with instrument `idx`'s term replaced by `term` (saturating).
+    #[inline]
+    fn gross_with(&self, idx: usize, term: i128) -> i128 {
+        self.global.gross.saturating_sub(self.inst[idx].exposure).saturating_add(term)
+    }
+
+    /// Makes `term` instrument `idx`'s exposure term, in the gross and its telemetry.
+    #[inline]
+    fn set_exposure(&mut self, idx: usize, term: i128) {
+        self.global.gross = self.gross_with(idx, term);
+        self.inst[idx].exposure = term;
         self.telemetry.set_gross_exposure(self.global.gross);
     }
 
@@ -949,11 +963,7 @@ impl RiskStage {
                 let slot = self.orders.insert(intent.client_id.0, idx, intent.side, p, q, replaces);
                 self.telemetry.open_orders.set(u64::from(self.orders.total_open()));
                 // The term the check computed is the exposure with this order reserved.
-                let s = &mut self.inst[idx];
-                self.global.gross =
-                    self.global.gross.saturating_sub(s.exposure).saturating_add(term);
-                s.exposure = term;
-                self.telemetry.set_gross_exposure(self.global.gross);
+                self.set_exposure(idx, term);
                 slot
             }
         }
