@@ -72,6 +72,10 @@ pub struct SyntheticFeed {
     /// fill to the next due time when the feed is paced and live, else to the start of time
     /// (every poll fills).
     quiet_until: Nanos,
+    /// The next tick, built by an idle poll before it falls due (paced feeds only): a venue's
+    /// message exists before it arrives, so at its due time the feed only hands it over and
+    /// tick-to-order measures the pipeline, not the price walk's arithmetic.
+    staged: Option<Tick>,
 }
 
 impl SyntheticFeed {
@@ -100,6 +104,7 @@ impl SyntheticFeed {
             pending_trade: None,
             stopped: false,
             quiet_until: Nanos(i64::MIN),
+            staged: None,
         }
     }
 
@@ -190,6 +195,9 @@ impl Feed for SyntheticFeed {
         // A spinning loop polls a paced feed far more often than a tick falls due: answer
         // "nothing yet" with one comparison, without the set-up of the producing loop.
         if now < self.quiet_until {
+            if self.staged.is_none() {
+                self.stage();
+            }
             return FeedStatus::Live;
         }
         self.fill(now, out)
@@ -198,6 +206,7 @@ impl Feed for SyntheticFeed {
     fn stop(&mut self) {
         self.stopped = true;
         self.quiet_until = Nanos(i64::MIN);
+        self.staged = None;
     }
 }
 
@@ -214,8 +223,15 @@ impl SyntheticFeed {
                 return FeedStatus::Finished;
             }
             let Some(recv) = self.pacer.due(now) else { break };
-            let t = self.make(recv);
-            if out.push(t).is_err() {
+            // A staged tick was built for this very due time: it is the tick `make` would
+            // build now.
+            let t = match self.staged.take() {
+                Some(t) => t,
+                None => self.make(recv),
+            };
+            debug_assert_eq!(t.recv_ns(), recv, "a staged tick is for the next due time");
+            if let Err(t) = out.push(t) {
+                self.staged = Some(t);
                 break;
             }
             self.produced += 1;
@@ -227,6 +243,16 @@ impl SyntheticFeed {
             }
         }
         FeedStatus::Live
+    }
+
+    /// Builds the next tick ahead of its due time. Called by an idle poll only, so after the
+    /// last tick's handling, never before it; and only while `quiet_until` is set, so the
+    /// feed is paced, live and under its cap.
+    #[inline(never)]
+    fn stage(&mut self) {
+        if let Some(due) = self.pacer.next_due() {
+            self.staged = Some(self.make(due));
+        }
     }
 }
 
@@ -336,9 +362,47 @@ mod tests {
     }
 
     #[test]
+    fn a_tick_staged_while_idle_is_the_tick_a_late_poll_builds() {
+        // One tick per microsecond. `a` is polled between every two ticks, so each tick
+        // after the first is built ahead by an idle poll; `b` is polled once, 40 µs late,
+        // and builds all of them then.
+        let (mut a, mut b) =
+            (SyntheticFeed::new(spec(1_000_000, 0)), SyntheticFeed::new(spec(1_000_000, 0)));
+        let start = 1_000_000;
+        let mut staged = Vec::new();
+        let mut polled = TickBatch::new();
+        for k in 0..=40 {
+            polled.clear();
+            a.poll(Nanos(start + k * 1_000), &mut polled);
+            staged.extend((0..polled.len()).filter_map(|i| polled.get(i)));
+            polled.clear();
+            a.poll(Nanos(start + k * 1_000 + 500), &mut polled);
+            assert!(polled.is_empty(), "nothing due between ticks");
+            assert!(a.staged.is_some(), "an idle poll builds the next tick");
+        }
+        assert_eq!(b.poll(Nanos(start), &mut polled), FeedStatus::Live);
+        let mut late = vec![polled.get(0).unwrap()];
+        polled.clear();
+        b.poll(Nanos(start + 40_000), &mut polled);
+        late.extend((0..polled.len()).filter_map(|i| polled.get(i)));
+        assert_eq!(staged.len(), 41);
+        assert_eq!(staged, late, "same ticks, same stamps");
+        assert!(staged.iter().any(|t| t.kind() == TickKind::Trade));
+
+        // A stop drops the staged tick; a capped feed stages nothing past its cap.
+        a.stop();
+        assert!(a.staged.is_none());
+        let mut c = SyntheticFeed::new(spec(1_000_000, 1));
+        c.poll(Nanos(start), &mut polled);
+        c.poll(Nanos(start + 500), &mut polled);
+        assert!(c.staged.is_none(), "the cap is reached: nothing to stage");
+    }
+
+    #[test]
     fn a_paced_feed_between_ticks_still_hears_stop_and_its_cap() {
-        let mut f = SyntheticFeed::new(spec(1_000, 2)); // one tick per millisecond, two in all
-                                                        // A batch with room for one: each fill ends on a full batch, not on the cap check.
+        // One tick per millisecond, two in all; a batch with room for one, so each fill ends
+        // on a full batch, not on the cap check.
+        let mut f = SyntheticFeed::new(spec(1_000, 2));
         let one = || {
             let mut b = TickBatch::new();
             b.set_limit(1);
