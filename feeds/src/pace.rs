@@ -47,11 +47,7 @@ impl Pacer {
     /// returns `None`.
     #[inline]
     pub fn next_due(&self) -> Option<Nanos> {
-        if self.rate == 0 {
-            None
-        } else {
-            self.due
-        }
+        self.due.filter(|_| self.rate != 0)
     }
 
     /// The event [`Pacer::due`] returned was produced: the next is due `1 / rate` later,

@@ -285,15 +285,20 @@ mod tests {
         }
     }
 
+    /// The ticks one poll at `now` hands over, and the feed's status.
+    fn poll_once(feed: &mut SyntheticFeed, now: Nanos) -> (Vec<Tick>, FeedStatus) {
+        let mut b = TickBatch::new();
+        let st = feed.poll(now, &mut b);
+        ((0..b.len()).filter_map(|i| b.get(i)).collect(), st)
+    }
+
     fn drain(feed: &mut SyntheticFeed, now: Nanos) -> Vec<Tick> {
         let mut all = Vec::new();
         loop {
-            let mut b = TickBatch::new();
-            let st = feed.poll(now, &mut b);
-            for i in 0..b.len() {
-                all.push(b.get(i).unwrap());
-            }
-            if st == FeedStatus::Finished || b.is_empty() {
+            let (ticks, st) = poll_once(feed, now);
+            let done = st == FeedStatus::Finished || ticks.is_empty();
+            all.extend(ticks);
+            if done {
                 return all;
             }
         }
@@ -370,21 +375,15 @@ mod tests {
             (SyntheticFeed::new(spec(1_000_000, 0)), SyntheticFeed::new(spec(1_000_000, 0)));
         let start = 1_000_000;
         let mut staged = Vec::new();
-        let mut polled = TickBatch::new();
         for k in 0..=40 {
-            polled.clear();
-            a.poll(Nanos(start + k * 1_000), &mut polled);
-            staged.extend((0..polled.len()).filter_map(|i| polled.get(i)));
-            polled.clear();
-            a.poll(Nanos(start + k * 1_000 + 500), &mut polled);
-            assert!(polled.is_empty(), "nothing due between ticks");
+            staged.extend(poll_once(&mut a, Nanos(start + k * 1_000)).0);
+            let (between, _) = poll_once(&mut a, Nanos(start + k * 1_000 + 500));
+            assert!(between.is_empty(), "nothing due between ticks");
             assert!(a.staged.is_some(), "an idle poll builds the next tick");
         }
-        assert_eq!(b.poll(Nanos(start), &mut polled), FeedStatus::Live);
-        let mut late = vec![polled.get(0).unwrap()];
-        polled.clear();
-        b.poll(Nanos(start + 40_000), &mut polled);
-        late.extend((0..polled.len()).filter_map(|i| polled.get(i)));
+        let (mut late, status) = poll_once(&mut b, Nanos(start));
+        assert_eq!(status, FeedStatus::Live);
+        late.extend(poll_once(&mut b, Nanos(start + 40_000)).0);
         assert_eq!(staged.len(), 41);
         assert_eq!(staged, late, "same ticks, same stamps");
         assert!(staged.iter().any(|t| t.kind() == TickKind::Trade));
@@ -392,9 +391,14 @@ mod tests {
         // A stop drops the staged tick; a capped feed stages nothing past its cap.
         a.stop();
         assert!(a.staged.is_none());
+        // (A one-slot batch: the fill ends on a full batch just as the cap is reached, not
+        // on the cap check.)
         let mut c = SyntheticFeed::new(spec(1_000_000, 1));
-        c.poll(Nanos(start), &mut polled);
-        c.poll(Nanos(start + 500), &mut polled);
+        let mut one = TickBatch::new();
+        one.set_limit(1);
+        assert_eq!(c.poll(Nanos(start), &mut one), FeedStatus::Live);
+        assert_eq!(one.len(), 1);
+        assert_eq!(poll_once(&mut c, Nanos(start + 500)), (vec![], FeedStatus::Finished));
         assert!(c.staged.is_none(), "the cap is reached: nothing to stage");
     }
 
@@ -420,7 +424,6 @@ mod tests {
         assert_eq!(capped, FeedStatus::Finished, "capped between ticks");
 
         let mut b = TickBatch::new();
-
         let mut f = SyntheticFeed::new(spec(1_000, 0));
         assert_eq!(f.poll(Nanos(1_000_000), &mut b), FeedStatus::Live);
         f.stop();
