@@ -252,6 +252,8 @@ fn prepare_loop(shared: &Shared, settings: &Settings) {
     let periodic = matches!(shared.mode, Durability::Periodic { .. });
     let mut retired: Vec<Retired> = Vec::with_capacity(RETIRED_CAPACITY);
     let mut retry_at: Option<Instant> = None;
+    // Built once: naming each new segment then allocates nothing.
+    let mut paths = segment::SegmentPaths::new(&settings.dir);
     loop {
         let may_prepare = retry_at.is_none_or(|t| Instant::now() >= t);
         let want = {
@@ -266,7 +268,7 @@ fn prepare_loop(shared: &Shared, settings: &Settings) {
         };
         if let Some(index) = want {
             let prepared = segment::prepare(
-                &settings.dir,
+                &mut paths,
                 index,
                 settings.segment_size,
                 settings.pretouch,

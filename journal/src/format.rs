@@ -86,9 +86,29 @@ const fn align8(n: usize) -> usize {
     (n + (FRAME_ALIGN - 1)) & !(FRAME_ALIGN - 1)
 }
 
+/// The length of every segment's file name: 20 digits (`u64::MAX` has 20), a dot, the
+/// extension.
+pub const SEGMENT_FILE_NAME_LEN: usize = 20 + 1 + SEGMENT_EXT.len();
+
 /// The file name of segment `index`.
 pub fn segment_file_name(index: u64) -> String {
-    format!("{index:020}.{SEGMENT_EXT}")
+    let mut buf = [0u8; SEGMENT_FILE_NAME_LEN];
+    write_segment_file_name(index, &mut buf).to_owned()
+}
+
+/// Writes the file name of segment `index` into `buf` and returns it, without allocating
+/// (the segment preparer names a file on every roll).
+pub fn write_segment_file_name(index: u64, buf: &mut [u8; SEGMENT_FILE_NAME_LEN]) -> &str {
+    let (digits, ext) = buf.split_at_mut(20);
+    let mut n = index;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    ext[0] = b'.';
+    ext[1..].copy_from_slice(SEGMENT_EXT.as_bytes());
+    // Only ASCII digits, a dot and the ASCII extension were written.
+    std::str::from_utf8(buf).unwrap_or_default()
 }
 
 /// The segment index in a file name, if the name is a segment's.
@@ -438,6 +458,11 @@ mod tests {
         assert_eq!(parse_segment_file_name("00000000000000000042.tlx"), None);
         assert_eq!(parse_segment_file_name("+0000000000000000042.tlj"), None);
         assert_eq!(parse_segment_file_name(&segment_file_name(u64::MAX)), Some(u64::MAX));
+        assert_eq!(segment_file_name(0), "00000000000000000000.tlj");
+        assert_eq!(segment_file_name(u64::MAX), "18446744073709551615.tlj");
+        for i in [1, 9, 10, 99, 12_345_678_901, u64::MAX / 7] {
+            assert_eq!(segment_file_name(i), format!("{i:020}.tlj"));
+        }
     }
 
     /// Every byte of a frame is written (padding and reserved word included), so a frame is

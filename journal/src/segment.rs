@@ -39,6 +39,28 @@ pub(crate) fn path_of(dir: &Path, index: u64) -> PathBuf {
     dir.join(format::segment_file_name(index))
 }
 
+/// One directory's segment paths, built in one buffer: the directory once, then each
+/// segment's file name written over the last one's. Every name has the same length, so
+/// naming another segment does not allocate (the preparer names one on every roll).
+#[derive(Debug)]
+pub(crate) struct SegmentPaths {
+    path: PathBuf,
+}
+
+impl SegmentPaths {
+    /// Paths in `dir`.
+    pub(crate) fn new(dir: &Path) -> SegmentPaths {
+        SegmentPaths { path: path_of(dir, 0) }
+    }
+
+    /// The path of segment `index`.
+    pub(crate) fn of(&mut self, index: u64) -> &Path {
+        let mut name = [0u8; format::SEGMENT_FILE_NAME_LEN];
+        self.path.set_file_name(format::write_segment_file_name(index, &mut name));
+        &self.path
+    }
+}
+
 /// What a segment file's first bytes say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Probe {
@@ -115,29 +137,32 @@ pub(crate) struct Prepared {
 /// `sync_dir` fsyncs the directory so the new file's entry survives a machine crash; a
 /// journal whose records are committed in the page cache promises nothing across one, and
 /// skips that disk flush. Only the writer (holding the lock) calls this.
+///
+/// Nothing here allocates unless it fails: the path is built in `paths`, and the syscalls
+/// take it from a stack buffer.
 pub(crate) fn prepare(
-    dir: &Path,
+    paths: &mut SegmentPaths,
     index: u64,
     size: u64,
     populate: bool,
     want_raw: bool,
     sync_dir: bool,
 ) -> Result<(Prepared, Option<MmapRaw>)> {
-    let path = path_of(dir, index);
+    let path = paths.of(index);
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&path)
-        .map_err(|e| Error::io("create", &path, e))?;
-    let probe = probe_file(&file, &path)?;
+        .open(path)
+        .map_err(|e| Error::io("create", path, e))?;
+    let probe = probe_file(&file, path)?;
     match probe.header {
         Ok(None) => {}
         Ok(Some(_)) => {
             return Err(Error::io(
                 "prepare",
-                &path,
+                path,
                 io::Error::new(
                     io::ErrorKind::AlreadyExists,
                     "segment already holds records; refusing to overwrite it",
@@ -147,7 +172,7 @@ pub(crate) fn prepare(
         Err(problem) => {
             return Err(Error::corrupt(Corruption {
                 segment: index,
-                path,
+                path: path.to_path_buf(),
                 offset: 0,
                 seq: None,
                 problem,
@@ -158,17 +183,17 @@ pub(crate) fn prepare(
         // A prepared segment left by an earlier writer: its body may hold a torn header, so
         // start again from zeros. Nobody maps an unstarted segment, so this cannot SIGBUS a
         // reader.
-        file.set_len(0).map_err(|e| Error::io("truncate", &path, e))?;
+        file.set_len(0).map_err(|e| Error::io("truncate", path, e))?;
     }
-    allocate(&file, size).map_err(|e| Error::io("allocate", &path, e))?;
+    allocate(&file, size).map_err(|e| Error::io("allocate", path, e))?;
     if sync_dir {
-        self::sync_dir(dir)?;
+        self::sync_dir(path.parent().unwrap_or(Path::new("")))?;
     }
-    let mut map = map::map_write(&file, &path)?;
+    let mut map = map::map_write(&file, path)?;
     if populate {
         pretouch(&mut map, 0);
     }
-    let raw = if want_raw { Some(map::map_raw(&file, &path)?) } else { None };
+    let raw = if want_raw { Some(map::map_raw(&file, path)?) } else { None };
     Ok((Prepared { index, map }, raw))
 }
 

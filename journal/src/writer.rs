@@ -110,7 +110,7 @@ impl Writer {
                 let files = segment::list(&dir)?;
                 let index = files.first().map_or(0, |f| f.index);
                 let (mut p, _) = segment::prepare(
-                    &dir,
+                    &mut segment::SegmentPaths::new(&dir),
                     index,
                     config.segment_size,
                     false,
