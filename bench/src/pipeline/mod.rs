@@ -34,6 +34,7 @@
 
 mod baseline;
 mod floor;
+pub mod goals;
 mod ours;
 pub mod plot;
 pub mod report;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
+use super::goals::{self, GOALS};
 use super::plot::{svg, Series};
 use super::{Contender, HarnessConfig, Layout, Measured, Phase};
 
@@ -263,6 +264,7 @@ impl Report {
                 "contenders": self.contender_summaries(),
                 "ratios": self.ratio_summaries(),
             },
+            "goals": goals::check_all(self),
         })
     }
 
@@ -296,10 +298,10 @@ impl Report {
             }
             let _ = writeln!(
                 o,
-                " {} | {} | {:.4} |",
+                " {} | {} | {} |",
                 m.window.hist.max(),
                 m.window.drops(),
-                m.window.allocs_per_tick()
+                fmt_per_tick(m.window.allocs_per_tick())
             );
         }
         let ratios = self.ratios();
@@ -365,7 +367,44 @@ impl Report {
                 rows,
             );
         }
+        self.goals_table(&mut o);
         o
+    }
+
+    /// The goals (`goals.rs`) against each round that measured them: in how many rounds each
+    /// held, and every round's figure. Nothing when no round measured any.
+    fn goals_table(&self, o: &mut String) {
+        let checked: Vec<_> = GOALS.iter().filter_map(|g| g.check(self).map(|c| (g, c))).collect();
+        if checked.is_empty() {
+            return;
+        }
+        let _ = writeln!(o);
+        if !self.settings.journal {
+            let _ = writeln!(
+                o,
+                "The goals are set for runs with the journal on; these ran with it off.\n"
+            );
+        }
+        let _ = writeln!(o, "| goal | held | per round |");
+        let _ = writeln!(o, "|---|---:|---|");
+        for (goal, c) in checked {
+            let per_round: Vec<String> = c
+                .rounds
+                .iter()
+                .map(|r| {
+                    let missed = if r.held { "" } else { " (missed)" };
+                    format!("{}: {}{missed}", r.round, goal.format(r.value))
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "| {} | {} of {} | {} |",
+                c.goal,
+                c.held,
+                c.rounds.len(),
+                per_round.join(", ")
+            );
+        }
     }
 
     /// Writes `pipeline.md`, `pipeline.json` and one `pipeline-<phase>.svg` per phase into
@@ -443,6 +482,16 @@ fn summary_table(o: &mut String, header: &str, rows: impl Iterator<Item = [Strin
     let _ = writeln!(o, "|---|---|---|---:|---:|---:|---:|");
     for row in rows {
         let _ = writeln!(o, "| {} |", row.join(" | "));
+    }
+}
+
+/// A per-tick count: `0` only when it is zero, so a few allocations over millions of ticks
+/// do not print as nothing.
+pub(crate) fn fmt_per_tick(v: f64) -> String {
+    if v == 0.0 {
+        "0".to_owned()
+    } else {
+        format!("{v:.2e}")
     }
 }
 
