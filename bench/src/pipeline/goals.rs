@@ -155,26 +155,8 @@ pub fn check_all(report: &Report) -> Vec<GoalCheck> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::{new_histogram, HarnessConfig, WindowStats};
-
-    /// A run whose p50 is `p50` ns and that handled `ticks` ticks in one second.
-    fn run(round: u32, contender: Contender, phase: Phase, p50: u64, ticks: u64) -> Measured {
-        let mut hist = new_histogram();
-        hist.record_n(p50, 2).unwrap();
-        hist.record(p50 * 100).unwrap();
-        let window = WindowStats {
-            secs: 1.0,
-            ticks,
-            hist,
-            conflated: 0,
-            dropped: 0,
-            lost: 0,
-            allocs: 0,
-            records: 0,
-        };
-        let layout = if contender == Contender::Tickline { Layout::Fused } else { Layout::Split };
-        Measured { round, contender, layout, phase, offered_rate: 1, window }
-    }
+    use crate::pipeline::report::tests::run;
+    use crate::pipeline::HarnessConfig;
 
     /// One round: tickline and both baselines in the latency phase, tickline in the
     /// throughput phase.

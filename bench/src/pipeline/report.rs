@@ -506,11 +506,23 @@ fn fmt_rate(r: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::pipeline::{new_histogram, WindowStats};
 
     fn measured(round: u32, contender: Contender, p50: u64, ticks: u64) -> Measured {
+        run(round, contender, Phase::Latency, p50, ticks)
+    }
+
+    /// A run of `phase` whose p50 is `p50` ns and that handled `ticks` ticks in one second;
+    /// tickline fused, a baseline staged.
+    pub(crate) fn run(
+        round: u32,
+        contender: Contender,
+        phase: Phase,
+        p50: u64,
+        ticks: u64,
+    ) -> Measured {
         let mut hist = new_histogram();
         // Two samples at the median's value and one far above: p50 is `p50`.
         hist.record_n(p50, 2).unwrap();
@@ -526,7 +538,7 @@ mod tests {
             records: 0,
         };
         let layout = if contender == Contender::Tickline { Layout::Fused } else { Layout::Split };
-        Measured { round, contender, layout, phase: Phase::Latency, offered_rate: 1, window }
+        Measured { round, contender, layout, phase, offered_rate: 1, window }
     }
 
     fn report(runs: Vec<Measured>) -> Report {
