@@ -103,9 +103,9 @@ pub fn run_with_reload(
         }
         None => None,
     };
-    // This loop wakes every POLL: off the hot cores too, for the run (a library caller gets
-    // its cores back).
-    let supervisor = supervise_from_cold_core(pipeline.plan());
+    // This loop wakes every POLL: off the hot cores too, for the run, with the threads the
+    // process started before the pipeline (a library caller gets their cores back).
+    let moved = move_to_cold_core(pipeline.plan());
     let mut stop_at: Option<Instant> = None;
     while !pipeline.is_finished() {
         std::thread::sleep(POLL);
@@ -124,8 +124,9 @@ pub fn run_with_reload(
             pipeline.stop();
         }
     }
-    if let Some((me, cores)) = supervisor {
-        let _ = affinity::set_thread_cores(me, &cores);
+    for (tid, cores) in moved {
+        // A thread that has exited meanwhile has nothing to give back.
+        let _ = affinity::set_thread_cores(tid, &cores);
     }
     let drain = stop_at.map(|t| t.elapsed());
     let elapsed = started.elapsed();
@@ -142,17 +143,40 @@ pub fn run_with_reload(
     Ok(RunResult { outcome, summary: Summary::new(&snapshot, &risk, elapsed), drain })
 }
 
-/// Moves the calling (supervising) thread to the plan's cold core, if it has one; returns
-/// the thread and the cores it had, to give back afterwards.
-fn supervise_from_cold_core(plan: &Plan) -> Option<(i32, Vec<usize>)> {
-    let core = plan.cold_core()?;
+/// Threads a process starts before any pipeline, by name: moved to the cold core for the
+/// run with the supervising thread. `log-writer` is the `tickline` binary's non-blocking log
+/// writer, which otherwise wakes, each time a line is logged, on whatever core the scheduler
+/// picks: the hot one included.
+pub const COLD_THREAD_NAMES: &[&str] = &["log-writer"];
+
+/// Moves the calling (supervising) thread, and this process's threads named in
+/// [`COLD_THREAD_NAMES`], to the plan's cold core, if it has one; returns each thread moved
+/// with the cores it had, to give back afterwards.
+fn move_to_cold_core(plan: &Plan) -> Vec<(i32, Vec<usize>)> {
+    let Some(core) = plan.cold_core() else { return Vec::new() };
     let me = affinity::current_thread_id();
-    let before = affinity::thread_cores(me).ok()?;
-    match affinity::pin_current(core) {
-        Ok(()) => Some((me, before)),
-        Err(e) => {
-            tracing::warn!(core, error = %e, "could not move the supervising thread to the cold core");
-            None
+    let mut moved = Vec::new();
+    for tid in std::iter::once(me).chain(threads_named(COLD_THREAD_NAMES)) {
+        let Ok(before) = affinity::thread_cores(tid) else { continue };
+        match affinity::pin_thread(tid, core) {
+            Ok(()) => moved.push((tid, before)),
+            Err(e) => {
+                tracing::warn!(thread = tid, core, error = %e, "could not move a thread to the cold core");
+            }
         }
     }
+    moved
+}
+
+/// The ids of this process's threads named one of `names` (`/proc/self/task/*/comm`).
+fn threads_named(names: &[&str]) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return Vec::new() };
+    tasks
+        .filter_map(|task| {
+            let task = task.ok()?;
+            let tid = task.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            names.contains(&comm.trim_end()).then_some(tid)
+        })
+        .collect()
 }
