@@ -73,13 +73,12 @@ fn every_contender_moves_ticks_to_orders_and_the_journal() {
         assert_eq!(u(&r["drops"], "lost"), 0, "{r}");
         let lat = &r["tick_to_order_ns"];
         assert!(u(lat, "p50") <= u(lat, "p99") && u(lat, "p99") <= u(lat, "max"), "{r}");
-        let allocs = r["allocs_per_tick"].as_f64().unwrap_or_else(|| panic!("{r}"));
+        assert!(r["allocs_per_tick"].is_number(), "{r}");
         if r["contender"] == "tickline" {
             // The harness binary counts every allocation of the process in the window, on
             // every thread: the hot path, the recorder, the journal's segment rolls (one
             // every 64 MiB, on its own thread) and the clock's discipline allocate nothing.
             assert_eq!(u(r, "allocs"), 0, "tickline allocated in steady state: {r}");
-            assert_eq!(allocs, 0.0, "{r}");
         }
     }
     let ratios = report["ratios"].as_array().expect("ratios array");

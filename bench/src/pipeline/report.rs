@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
-use super::goals::{self, GOALS};
+use super::goals;
 use super::plot::{svg, Series};
 use super::{Contender, HarnessConfig, Layout, Measured, Phase};
 
@@ -374,7 +374,7 @@ impl Report {
     /// The goals (`goals.rs`) against each round that measured them: in how many rounds each
     /// held, and every round's figure. Nothing when no round measured any.
     fn goals_table(&self, o: &mut String) {
-        let checked: Vec<_> = GOALS.iter().filter_map(|g| g.check(self).map(|c| (g, c))).collect();
+        let checked = goals::check_all(self);
         if checked.is_empty() {
             return;
         }
@@ -387,13 +387,13 @@ impl Report {
         }
         let _ = writeln!(o, "| goal | held | per round |");
         let _ = writeln!(o, "|---|---:|---|");
-        for (goal, c) in checked {
+        for c in checked {
             let per_round: Vec<String> = c
                 .rounds
                 .iter()
                 .map(|r| {
                     let missed = if r.held { "" } else { " (missed)" };
-                    format!("{}: {}{missed}", r.round, goal.format(r.value))
+                    format!("{}: {}{missed}", r.round, c.measure.format(r.value))
                 })
                 .collect();
             let _ = writeln!(
