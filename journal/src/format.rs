@@ -99,15 +99,10 @@ pub fn segment_file_name(index: u64) -> String {
 /// Writes the file name of segment `index` into `buf` and returns it, without allocating
 /// (the segment preparer names a file on every roll).
 pub fn write_segment_file_name(index: u64, buf: &mut [u8; SEGMENT_FILE_NAME_LEN]) -> &str {
-    let (digits, ext) = buf.split_at_mut(20);
-    let mut n = index;
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    ext[0] = b'.';
-    ext[1..].copy_from_slice(SEGMENT_EXT.as_bytes());
-    // Only ASCII digits, a dot and the ASCII extension were written.
+    use std::io::Write as _;
+    // Every name is exactly the buffer's length, so the write cannot fall short; it writes
+    // only ASCII, so the bytes are UTF-8.
+    let _ = write!(&mut buf[..], "{index:020}.{SEGMENT_EXT}");
     std::str::from_utf8(buf).unwrap_or_default()
 }
 
