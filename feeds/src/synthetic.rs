@@ -237,11 +237,10 @@ impl SyntheticFeed {
             self.produced += 1;
             self.pacer.advance();
         }
-        if self.produced < cap {
-            if let Some(next) = self.pacer.next_due() {
-                self.quiet_until = next;
-            }
-        }
+        self.quiet_until = match self.pacer.next_due() {
+            Some(next) if self.produced < cap => next,
+            _ => Nanos(i64::MIN),
+        };
         FeedStatus::Live
     }
 
