@@ -1,9 +1,9 @@
 //! A pinned layout keeps the process's background threads off its hot cores: the journal's
 //! segment and msync threads, and the clock's discipline thread, start wherever the opening
-//! thread may run and are moved to the plan's cold core when the pipeline starts (and a
-//! `tickline run` moves the log writer there too). Left
-//! where they started, the segment thread's milliseconds of work per roll were scheduled
-//! onto the hot core and the hot thread waited them out.
+//! thread may run and are moved to the plan's cold core when the pipeline starts; a
+//! `tickline run` moves the log writer there too. Left where they started, the segment
+//! thread's milliseconds of work per roll were scheduled onto the hot core and the hot
+//! thread waited them out.
 
 mod support;
 
@@ -20,18 +20,22 @@ use tickline_journal::Durability;
 use tickline_tools::config::Config;
 use tickline_tools::{journal_sink, wiring};
 
-#[test]
-fn journal_and_clock_threads_move_to_the_cold_core() {
+/// The first core for the cold threads and the last for the hot one; `None` on one core,
+/// where there is nothing to keep them apart.
+fn cold_and_hot() -> Option<(usize, usize)> {
     let cores = available_cores();
-    let (Some(&cold), Some(&hot)) = (cores.first(), cores.last()) else { return };
+    let (&cold, &hot) = (cores.first()?, cores.last()?);
     if cold == hot {
         eprintln!("one core: nothing to keep the background threads off");
-        return;
+        return None;
     }
-    Clock::init();
-    let (mut loaded, dir) = support::journaled_default("cold-threads");
-    loaded.config.journal.durability = Durability::Periodic { interval_ms: 10 };
-    loaded.config.layout = LayoutConfig {
+    Some((cold, hot))
+}
+
+/// Every hot stage on one thread pinned to `hot`, the aux thread (and so the cold core) on
+/// `cold`.
+fn pinned(cold: usize, hot: usize) -> LayoutConfig {
+    LayoutConfig {
         mode: LayoutMode::Explicit,
         threads: vec![ThreadConfig {
             name: "hot".into(),
@@ -41,7 +45,16 @@ fn journal_and_clock_threads_move_to_the_cold_core() {
         }],
         aux: Some(AuxConfig { core: Some(cold), wait: "park".into() }),
         ..LayoutConfig::default()
-    };
+    }
+}
+
+#[test]
+fn journal_and_clock_threads_move_to_the_cold_core() {
+    let Some((cold, hot)) = cold_and_hot() else { return };
+    Clock::init();
+    let (mut loaded, dir) = support::journaled_default("cold-threads");
+    loaded.config.journal.durability = Durability::Periodic { interval_ms: 10 };
+    loaded.config.layout = pinned(cold, hot);
 
     let (sink, journal) = journal_sink::open_for_run(&loaded, None).unwrap().expect("enabled");
     let journal_threads = sink.helper_threads();
@@ -75,12 +88,7 @@ fn journal_and_clock_threads_move_to_the_cold_core() {
 /// after it.
 #[test]
 fn a_run_moves_the_log_writer_to_the_cold_core_and_back() {
-    let cores = available_cores();
-    let (Some(&cold), Some(&hot)) = (cores.first(), cores.last()) else { return };
-    if cold == hot {
-        eprintln!("one core: nothing to keep the log writer off");
-        return;
-    }
+    let Some((cold, hot)) = cold_and_hot() else { return };
     let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let writer = std::thread::Builder::new()
@@ -95,17 +103,7 @@ fn a_run_moves_the_log_writer_to_the_cold_core_and_back() {
     assert!(before.contains(&hot), "the stand-in log writer starts on every core: {before:?}");
 
     let mut loaded = Config::load(None).unwrap();
-    loaded.config.layout = LayoutConfig {
-        mode: LayoutMode::Explicit,
-        threads: vec![ThreadConfig {
-            name: "hot".into(),
-            stages: ["feeds", "strategy", "risk", "gateway"].map(String::from).to_vec(),
-            core: Some(hot),
-            wait: "spin-yield".into(),
-        }],
-        aux: Some(AuxConfig { core: Some(cold), wait: "park".into() }),
-        ..LayoutConfig::default()
-    };
+    loaded.config.layout = pinned(cold, hot);
     let stop = Arc::new(AtomicBool::new(false));
     let runner = {
         let stop = Arc::clone(&stop);
